@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# A private apt configuration under the build cache: it knows ppc64el and
+# amd64 and bookworm(-updates, -backports), and never touches the system's
+# apt sources, architecture list or package state.
+
+PAPT_DIR=${PAPT_DIR:-$CACHE/apt}
+
+papt_init() {
+	mkdir -p "$PAPT_DIR"/{lists/partial,archives/partial,etc/preferences.d}
+	touch "$PAPT_DIR/status"
+	local m=http://deb.debian.org/debian
+	local o="[arch=ppc64el,amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
+	cat >"$PAPT_DIR/etc/sources.list" <<SRC
+deb $o $m bookworm main
+deb $o $m bookworm-updates main
+deb $o $m bookworm-backports main
+SRC
+	PAPT_OPTS=(
+		-o "Dir::State=$PAPT_DIR"
+		-o "Dir::State::Lists=$PAPT_DIR/lists"
+		-o "Dir::State::status=$PAPT_DIR/status"
+		-o "Dir::Etc::SourceList=$PAPT_DIR/etc/sources.list"
+		-o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::Etc::Preferences=/dev/null"
+		-o "Dir::Etc::PreferencesParts=$PAPT_DIR/etc/preferences.d"
+		-o "Dir::Cache=$PAPT_DIR"
+		-o "APT::Architecture=ppc64el"
+		-o "APT::Architectures::=ppc64el"
+		-o "APT::Architectures::=amd64"
+		-o "Debug::NoLocking=1"
+		-o "Acquire::Retries=3"
+		-o "APT::Sandbox::User=root"
+	)
+}
+
+# Refresh the package lists only when they are missing or when asked.
+papt_update() {
+	if [[ -n ${PAPT_REFRESH:-} ]] || ! compgen -G "$PAPT_DIR/lists/*ppc64el_Packages*" >/dev/null; then
+		echo "fetch: refreshing the private apt lists" >&2
+		apt-get "${PAPT_OPTS[@]}" update -qq >&2
+	fi
+}
+
+papt() { apt-cache "${PAPT_OPTS[@]}" "$@"; }
+
+# papt_depends PKG VERSION REGEX: the first dependency of PKG=VERSION
+# whose name matches REGEX.
+papt_depends() {
+	papt show "$1=$2" 2>/dev/null | sed -n 's/^Depends: //p' | head -1 |
+		tr ',|' '\n\n' | sed 's/^ *//; s/ .*//' | grep -E "$3" | head -1
+}
+
+# papt_version PKG [SUITE-REGEX]: the newest version of PKG, optionally
+# restricted to versions whose string matches SUITE-REGEX.
+papt_version() {
+	papt madison "$1" 2>/dev/null | awk -F' *[|] *' '{print $2}' |
+		grep -E "${2:-.}" | sort -V | tail -1
+}
+
+# papt_download DEST PKG[:ARCH]=VERSION...: fetch into DEST unless present.
+papt_download() {
+	local dest=$1 spec name ver arch file
+	shift
+	mkdir -p "$dest"
+	for spec in "$@"; do
+		name=${spec%%=*}
+		ver=${spec#*=}
+		arch=ppc64el
+		[[ $name == *:* ]] && arch=${name#*:} && name=${name%%:*}
+		file=$(compgen -G "$dest/${name}_${ver//:/%3a}_*.deb" || true)
+		[[ -n $file ]] && continue
+		echo "fetch: downloading $name:$arch=$ver" >&2
+		(cd "$dest" && apt-get "${PAPT_OPTS[@]}" download -qq "$name:$arch=$ver" >&2)
+	done
+}

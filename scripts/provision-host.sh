@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the host (x86_64 Debian 12) packages the build, the lab and the
+# checks need. Idempotent; prints nothing when everything is present.
+set -euo pipefail
+
+# command-or-file  package
+needs=(
+	"powerpc64le-linux-gnu-gcc gcc-powerpc64le-linux-gnu"
+	"qemu-system-ppc64 qemu-system-ppc"
+	"/usr/share/qemu/skiboot.lid qemu-system-data"
+	"/usr/src/linux-kbuild-6.1/scripts/basic/fixdep linux-kbuild-6.1"
+	"sparse sparse"
+	"cpio cpio"
+	"bc bc"
+	"flex flex"
+	"bison bison"
+	"pahole pahole"
+	"perl perl"
+	"python3 python3"
+	"xz xz-utils"
+	"zstd zstd"
+	"gnuplot gnuplot-nox"
+)
+
+missing=()
+for n in "${needs[@]}"; do
+	what=${n% *}
+	pkg=${n#* }
+	if [[ $what == /* ]]; then
+		[[ -e $what ]] && continue
+	else
+		command -v "$what" >/dev/null 2>&1 && continue
+	fi
+	missing+=("$pkg")
+done
+
+# Headers some kbuild host programs (objtool-free here, but sign-file and
+# the modpost of newer kbuilds) link against.
+for pkg in libelf-dev libssl-dev; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$pkg")
+done
+
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "provision: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
