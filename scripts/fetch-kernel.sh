@@ -17,6 +17,7 @@
 #   release        the kernel release string
 #   versions.txt   the exact package versions
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 KERNEL=${1:?usage: fetch-kernel.sh 6.1|6.12}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +63,8 @@ mkdir -p "$CACHE/busybox"
 dpkg -x "$(compgen -G "$CACHE/debs/busybox-static_*.deb" | head -1)" "$CACHE/busybox"
 
 release=${img#linux-image-}
+# The packages ship no modules.dep: depmod makes it at install time.
+depmod -b "$OUT/root" "$release"
 kdir=$OUT/root/usr/src/linux-headers-$release
 # The flavour Makefile includes the common tree by absolute path.
 sed -i "s|^include /usr/src/|include $OUT/root/usr/src/|" "$kdir/Makefile"

@@ -4,6 +4,7 @@
 # Install the host (x86_64 Debian 12) packages the build, the lab and the
 # checks need. Idempotent; prints nothing when everything is present.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 # command-or-file  package
 needs=(
@@ -21,6 +22,7 @@ needs=(
 	"python3 python3"
 	"xz xz-utils"
 	"zstd zstd"
+	"depmod kmod"
 	"gnuplot gnuplot-nox"
 )
 

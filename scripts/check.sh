@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh [--filter REGEX]: everything `make check` does.
+#
+#  1. provision the host, fetch both target kernels
+#  2. build our modules for each kernel with W=1, -Werror and sparse
+#  3. checkpatch (make lint)
+#  4. host unit tests (x86 userspace)
+#  5. the lab selftests on every machine x kernel (two VMs at a time)
+#
+# One line per test, "PASS|FAIL|SKIP where/test", then the totals.
+# REGEX (make check T=...) selects tests by that id.
+set -uo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+. "$TOP/scripts/lab/machines.sh"
+KERNELS=${KERNELS:-6.1 6.12}
+MACHINES=${MACHINES:-$LAB_MACHINES}
+JOBS=${JOBS:-2}
+filter=.
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--filter) filter=$2; shift 2 ;;
+	*) echo "check: unknown option '$1'" >&2; exit 2 ;;
+	esac
+done
+
+RES=$BUILD/check
+rm -rf "$RES"
+mkdir -p "$RES"
+start=$(date +%s)
+
+wanted() { [[ $1 =~ $filter ]]; }
+result() {		# result PASS|FAIL|SKIP ID [WHY]
+	echo "$1 $2${3:+ ($3)}" | tee -a "$RES/results.txt"
+}
+
+bash "$TOP/scripts/provision-host.sh" || { result FAIL host/provision; exit 1; }
+for k in $KERNELS; do
+	bash "$TOP/scripts/fetch-kernel.sh" "$k" || { result FAIL "host/$k/fetch"; exit 1; }
+	sed 's/^/# /' "$BUILD/kernels/$k/versions.txt"
+done
+
+# 2. Builds: W=1 and sparse on every file; any warning fails.
+for k in $KERNELS; do
+	id=host/$k/build-w1-werror-sparse
+	wanted "$id" || continue
+	log=$RES/build-$k.log
+	if make -C "$TOP" -s KERNEL="$k" W=1 C=2 WERROR=1 modules >"$log" 2>&1 &&
+	   ! grep -E '(warning|error):' "$log" >/dev/null; then
+		result PASS "$id"
+	else
+		grep -E '(warning|error):' "$log" | head -20 | sed 's/^/# /'
+		result FAIL "$id" "see $log"
+	fi
+done
+
+# 3. checkpatch.
+if wanted host/lint/checkpatch; then
+	if bash "$TOP/scripts/lint.sh" >"$RES/lint.log" 2>&1; then
+		result PASS host/lint/checkpatch
+	else
+		tail -20 "$RES/lint.log" | sed 's/^/# /'
+		result FAIL host/lint/checkpatch "see $RES/lint.log"
+	fi
+fi
+
+# TAP from a file or stream -> result lines, with PREFIX before each name.
+tap_results() {		# tap_results PREFIX < TAP
+	awk -v p="$1" '
+	/^ok [0-9]+/ || /^not ok [0-9]+/ {
+		line = $0
+		notok = (line ~ /^not ok/)
+		sub(/^(not )?ok [0-9]+ (- )?/, "", line)
+		skip = ""
+		if (match(line, / # [Ss][Kk][Ii][Pp]/)) {
+			skip = substr(line, RSTART + 7); line = substr(line, 1, RSTART - 1)
+			sub(/^ */, "", skip)
+		}
+		if (notok) print "FAIL " p line
+		else if (skip != "") print "SKIP " p line " (" skip ")"
+		else print "PASS " p line
+	}'
+}
+
+# 4. Host unit tests.
+if [[ -d $TOP/tools/testing/selftests/spapr_tce/host ]] && wanted host/unit/; then
+	if make -s -C "$TOP/tools/testing/selftests/spapr_tce/host" \
+		BUILD="$BUILD/host" run >"$RES/host-unit.tap" 2>&1; then hrc=0; else hrc=1; fi
+	tap_results host/unit/ <"$RES/host-unit.tap" | tee -a "$RES/results.txt"
+	if [[ $hrc != 0 ]] && ! grep -q '^not ok' "$RES/host-unit.tap"; then
+		tail -20 "$RES/host-unit.tap" | sed 's/^/# /'
+		result FAIL host/unit/build-and-run
+	fi
+fi
+
+# 5. The lab.
+make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" \
+	>"$RES/selftests-build.log" 2>&1 ||
+	{ cat "$RES/selftests-build.log"; result FAIL host/selftests-build; }
+tests=$(cd "$BUILD/selftests/tests" && for t in *; do [[ -x $t ]] && echo "$t"; done)
+
+# lab_one MACHINE KERNEL TESTS...: one boot; its results into a file.
+lab_one() {
+	local m=$1 k=$2 out=$RES/lab-$1-$2.txt log=$RES/lab-$1-$2.log rc
+	shift 2
+	"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 1500 \
+		--log "$log" --add "$BUILD/selftests/tests:/lab/tests" \
+		-- run-selftests "$@" >/dev/null 2>"$RES/lab-$m-$k.err"
+	rc=$?
+	{
+		touch "$log"
+		awk '/^LAB-TEST-BEGIN /{t=$2; print "@@BEGIN " t; next}
+		     /^LAB-TEST-END /{print "@@END " $2 " " $3; t=""; next}
+		     t != "" {print}' "$log" |
+		while IFS= read -r line; do
+			case $line in
+			"@@BEGIN "*) cur=${line#@@BEGIN }; : >"$RES/tap.$m.$k.$cur" ;;
+			"@@END "*) set -- ${line#@@END }; echo "$2" >"$RES/rc.$m.$k.$1" ;;
+			*) echo "$line" >>"$RES/tap.$m.$k.$cur" ;;
+			esac
+		done
+		for t in "$@"; do
+			local tap=$RES/tap.$m.$k.$t
+			if [[ ! -f $tap ]]; then
+				echo "FAIL $m/$k/$t (did not run)"
+				continue
+			fi
+			tap_results "$m/$k/$t." <"$tap"
+			local trc plan n
+			trc=$(cat "$RES/rc.$m.$k.$t" 2>/dev/null || echo none)
+			plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$tap" | head -1)
+			n=$(grep -cE '^(not )?ok [0-9]+' "$tap")
+			if [[ $trc == none ]]; then
+				echo "FAIL $m/$k/$t (did not finish)"
+			elif [[ $trc != 0 ]] && ! grep -q '^not ok' "$tap"; then
+				echo "FAIL $m/$k/$t (exit status $trc)"
+			elif [[ -n $plan && $plan != "$n" ]]; then
+				echo "FAIL $m/$k/$t (planned $plan cases, ran $n)"
+			fi
+		done
+		case $rc in
+		0|1) echo "PASS $m/$k/kernel-log-clean" ;;
+		124) echo "FAIL $m/$k/vm (timeout, log $log)" ;;
+		125) echo "FAIL $m/$k/vm (guest died, log $log)" ;;
+		126) echo "FAIL $m/$k/kernel-log-clean (log $log)" ;;
+		*) echo "FAIL $m/$k/vm (runner exit status $rc, see $RES/lab-$m-$k.err)" ;;
+		esac
+	} >"$out"
+}
+
+running=0
+for k in $KERNELS; do
+	for m in $MACHINES; do
+		sel=()
+		for t in $tests; do wanted "$m/$k/$t" && sel+=("$t"); done
+		[[ ${#sel[@]} -gt 0 ]] || continue
+		if [[ $running -ge $JOBS ]]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		lab_one "$m" "$k" "${sel[@]}" &
+		running=$((running + 1))
+	done
+done
+wait
+for k in $KERNELS; do
+	for m in $MACHINES; do
+		f=$RES/lab-$m-$k.txt
+		[[ -f $f ]] && tee -a "$RES/results.txt" <"$f"
+	done
+done
+
+touch "$RES/results.txt"
+p=$(grep -c '^PASS ' "$RES/results.txt")
+f=$(grep -c '^FAIL ' "$RES/results.txt")
+s=$(grep -c '^SKIP ' "$RES/results.txt")
+echo "# check took $(( $(date +%s) - start ))s"
+echo "$p passed, $f failed, $s skipped"
+[[ $f -eq 0 && $((p + s)) -gt 0 ]]

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The lab's emulated machines. machine_setup NAME fills QEMU_ARGS and
+# KERNEL_APPEND for one of them; LAB_MACHINES lists them all.
+#
+# Every machine carries an edu test device in an IOMMU group of its own:
+# on pseries it sits alone on a second PHB (devices of our own are put on
+# pci.0 explicitly, or they would land there too); on powernv every root
+# port is its own PE.
+
+LAB_MACHINES="pseries pseries-hash pseries-nested powernv9 powernv8"
+
+machine_setup() {
+	local mem=${LAB_MEM:-2G}
+	KERNEL_APPEND="console=hvc0"
+	case $1 in
+	pseries|pseries-hash|pseries-nested)
+		local m=pseries
+		[[ $1 == pseries-nested ]] && m=pseries,cap-nested-hv=on && mem=${LAB_MEM:-4G}
+		[[ $1 == pseries-hash ]] && KERNEL_APPEND+=" disable_radix"
+		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem" -vga none -net none
+			-device spapr-pci-host-bridge,index=1,id=phb1
+			-device edu,bus=phb1.0)
+		;;
+	powernv9|powernv8)
+		[[ $1 == powernv9 ]] && mem=${LAB_MEM:-4G}
+		QEMU_ARGS=(-M "$1" -m "$mem" -net none
+			-device edu,bus=pcie.1)
+		;;
+	*)
+		echo "vm: unknown machine '$1' (one of: $LAB_MACHINES)" >&2
+		return 2
+		;;
+	esac
+}
+
+# What in a guest's kernel log means the run failed whatever the command
+# said (an extended regex, matched against the console log).
+LAB_BAD_LOG='(Oops[:!]|kernel BUG at|BUG: |WARNING: CPU|WARNING: at |Kernel panic|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls? on CPU|self-detected stall|Unable to handle kernel)'

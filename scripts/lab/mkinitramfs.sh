@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh KERNEL OUT: the lab's base initramfs for one target
+# kernel: static busybox and the stock modules the lab needs (with their
+# dependencies, decompressed, and a modules.dep busybox modprobe reads).
+# The per-run part (/init, our modules, tests, the command) is a second
+# cpio archive the runner appends; the kernel unpacks both.
+set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+KERNEL=$1
+OUT=$2
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KROOT=$BUILD/kernels/$KERNEL/root
+release=$(cat "$BUILD/kernels/$KERNEL/release")
+mods=$KROOT/lib/modules/$release
+
+# The stock modules the lab uses: KVM-HV, the VFIO family, and the
+# drivers of the devices the machines carry.
+WANTED="kvm-hv vfio-pci vfio_iommu_spapr_tce vfio_spapr_eeh virtio_blk
+	virtio_pci virtio_net nvme"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,lab,lib/modules/"$release"}
+cp "$BUILD/cache/busybox/bin/busybox" "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+
+declare -A seen=()
+add_module() {
+	local rel=$1 dep
+	[[ -n ${seen[$rel]:-} ]] && return 0
+	seen[$rel]=1
+	for dep in $(sed -n "s|^$rel: *||p" "$mods/modules.dep"); do
+		add_module "$dep"
+	done
+	local dst=$stage/lib/modules/$release/${rel%.xz}
+	mkdir -p "$(dirname "$dst")"
+	case $rel in
+	*.xz)	xz -dc "$mods/$rel" >"$dst" ;;
+	*.zst)	zstd -qdc "$mods/$rel" >"$dst" ;;
+	*)	cp "$mods/$rel" "$dst" ;;
+	esac
+}
+for name in $WANTED; do
+	rel=$(grep -E "(^|/)${name}\.ko(\.xz|\.zst)?:" "$mods/modules.dep" | head -1 | cut -d: -f1 || true)
+	# A module built into this kernel has no entry: nothing to add.
+	[[ -n $rel ]] && add_module "$rel"
+done
+cp "$mods"/modules.{builtin,order} "$stage/lib/modules/$release/" 2>/dev/null || true
+depmod -b "$stage" "$release"
+
+mkdir -p "$(dirname "$OUT")"
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"

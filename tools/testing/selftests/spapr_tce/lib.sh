@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Minimal TAP helpers for the lab's shell selftests.
+
+TAP_N=0
+TAP_FAILED=0
+
+tap_plan() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+tap_ok() {		# tap_ok NAME: a passed case
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N $1"
+}
+
+tap_fail() {		# tap_fail NAME [WHY]: a failed case
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N $1"
+	[ -n "$2" ] && echo "# $2"
+	return 0
+}
+
+tap_skip() {		# tap_skip NAME WHY
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N $1 # SKIP $2"
+}
+
+tap_check() {		# tap_check NAME CMD...: ok when CMD succeeds
+	local name=$1
+	shift
+	if "$@"; then tap_ok "$name"; else tap_fail "$name" "failed: $*"; fi
+}
+
+tap_done() {
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# The kernel-log patterns that mean trouble (kept in step with
+# scripts/lab/machines.sh, which checks the console log as well).
+KLOG_BAD='Oops[:!]|kernel BUG at|BUG: |WARNING: CPU|WARNING: at |Kernel panic|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls? on CPU|Unable to handle kernel'

@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Smoke test: each of our modules loads, shows in lsmod with the version
+# it was built as, unloads, and the kernel log stays clean throughout.
+
+. /lab/tests/lib.sh
+
+MODS="spapr_realmode vfio_spapr kvm_tce"
+tap_plan 13
+
+loaded() { lsmod | grep -q "^$1 "; }
+version_ok() {
+	v=$(cat "/sys/module/$1/version" 2>/dev/null)
+	want=$(modinfo -F version "/lab/modules/$1.ko" 2>/dev/null)
+	[ -n "$v" ] && { [ -z "$want" ] || [ "$v" = "$want" ]; } &&
+		echo "# $1 version $v"
+}
+
+dmesg -c >/dev/null
+for m in $MODS; do
+	tap_check "insmod_$m" insmod "/lab/modules/$m.ko"
+	tap_check "lsmod_shows_$m" loaded "$m"
+	tap_check "version_of_$m" version_ok "$m"
+done
+for m in kvm_tce vfio_spapr spapr_realmode; do
+	if rmmod "$m" && ! loaded "$m"; then
+		tap_ok "rmmod_$m"
+	else
+		tap_fail "rmmod_$m"
+	fi
+done
+if dmesg | grep -E "$KLOG_BAD"; then
+	tap_fail "kernel_log_clean_after_load_unload"
+else
+	tap_ok "kernel_log_clean_after_load_unload"
+fi
+tap_done
