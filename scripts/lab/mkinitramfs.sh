@@ -50,7 +50,7 @@ for name in $WANTED; do
 	# A module built into this kernel has no entry: nothing to add.
 	[[ -n $rel ]] && add_module "$rel"
 done
-cp "$mods"/modules.{builtin,order} "$stage/lib/modules/$release/" 2>/dev/null || true
+cp "$mods"/modules.{builtin,builtin.modinfo,order} "$stage/lib/modules/$release/" 2>/dev/null || true
 depmod -b "$stage" "$release"
 
 mkdir -p "$(dirname "$OUT")"

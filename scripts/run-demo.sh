@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make run: boot the emulated POWER9 host (powernv9, Debian's 6.1) with our
+# modules and run the demonstration; print only what it says.
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+MACHINE=${MACHINE:-powernv9}
+KERNEL=${KERNEL:-6.1}
+
+make -s -C "$TOP" KERNEL="$KERNEL" modules >/dev/null
+log=$BUILD/lab/logs/run-$MACHINE-$KERNEL.log
+echo "make run: booting $MACHINE with Debian kernel $KERNEL under QEMU (TCG)..."
+set +e
+"$TOP/scripts/vm" --no-build --machine "$MACHINE" --kernel "$KERNEL" \
+	--log "$log" -- demo >/dev/null
+rc=$?
+set -e
+sed -n '/^LAB-START/,/^LAB-EXIT/{/^LAB-/d;p}' "$log"
+echo "make run: exit status $rc (console log: $log)"
+exit $rc
