@@ -41,3 +41,23 @@ tap_done() {
 # The kernel-log patterns that mean trouble (kept in step with
 # scripts/lab/machines.sh, which checks the console log as well).
 KLOG_BAD='Oops[:!]|kernel BUG at|BUG: |WARNING: CPU|WARNING: at |Kernel panic|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls? on CPU|Unable to handle kernel'
+
+# tap_include FILE: append the cases of another TAP stream (a module's
+# debugfs self-test), renumbered to follow ours; its comments pass through.
+tap_include() {
+	while IFS= read -r line; do
+		case $line in
+		"ok "*|"not ok "*)
+			TAP_N=$((TAP_N + 1))
+			case $line in "not ok "*) TAP_FAILED=$((TAP_FAILED + 1)) ;; esac
+			echo "$line" | sed "s/^\(\(not \)\{0,1\}ok\) [0-9]*/\1 $TAP_N/"
+			;;
+		"#"*) echo "$line" ;;
+		esac
+	done <"$1"
+}
+
+# The MMU the kernel runs with: radix or hash.
+mmu_kind() {
+	grep -qi '^MMU.*radix' /proc/cpuinfo && echo radix || echo hash
+}

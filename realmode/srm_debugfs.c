@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/spapr_realmode/
+ *   info      how the index is built, its size, the counters
+ *   selftest  read: runs the self-test, prints TAP
+ *   bench     read: runs the lookup benchmark, prints a table
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
+#include "srm_internal.h"
+
+static struct dentry *srm_dir;
+
+static int srm_info_show(struct seq_file *m, void *v)
+{
+	struct srm_core *core = srm_core;
+	const struct srm_index *idx;
+	u64 covered = 0;
+	u32 i, nr;
+
+	mutex_lock(&srm_build_lock);
+	idx = rcu_dereference_protected(core->index, lockdep_is_held(&srm_build_lock));
+	nr = idx ? idx->nr : 0;
+	for (i = 0; i < nr; i++)
+		covered += idx->ext[i].len;
+	seq_printf(m, "method: %s\n", srm_method_name(core->method));
+	seq_printf(m, "list_entries: %u\n", core->list_entries);
+	seq_printf(m, "block_size: %llu\n", core->block_size);
+	seq_printf(m, "index_extents: %u\n", nr);
+	seq_printf(m, "indexed_pfns: %llu\n", covered / core->page_struct_size);
+	seq_printf(m, "page_struct_size: %u\n", core->page_struct_size);
+	seq_printf(m, "rebuilds: %llu\n", core->rebuilds);
+	mutex_unlock(&srm_build_lock);
+	seq_printf(m, "lookups: %lld\n", atomic64_read(&core->lookups));
+	seq_printf(m, "misses: %lld\n", atomic64_read(&core->misses));
+	seq_printf(m, "violations: %lld\n", atomic64_read(&core->violations));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(srm_info);
+
+/* The report is built once, in a buffer large enough not to be re-run. */
+static int srm_selftest_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, srm_selftest_run,
+				NULL, 64 << 10);
+}
+
+static int srm_bench_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, srm_bench_run,
+				NULL, 64 << 10);
+}
+
+static const struct file_operations srm_selftest_fops = {
+	.owner = THIS_MODULE,
+	.open = srm_selftest_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static const struct file_operations srm_bench_fops = {
+	.owner = THIS_MODULE,
+	.open = srm_bench_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+int srm_debugfs_init(void)
+{
+	srm_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("info", 0444, srm_dir, NULL, &srm_info_fops);
+	debugfs_create_file("selftest", 0400, srm_dir, NULL, &srm_selftest_fops);
+	debugfs_create_file("bench", 0400, srm_dir, NULL, &srm_bench_fops);
+	return 0;
+}
+
+void srm_debugfs_exit(void)
+{
+	debugfs_remove_recursive(srm_dir);
+}
