@@ -4,6 +4,7 @@
  *   info      how the index is built, its size, the counters
  *   selftest  read: runs the self-test, prints TAP
  *   bench     read: runs the lookup benchmark, prints a table
+ *   lookup    write a pfn, read what the real-mode lookup says of it
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,6 +15,7 @@
 #include "srm_internal.h"
 
 static struct dentry *srm_dir;
+static unsigned long srm_probe_pfn;
 
 static int srm_info_show(struct seq_file *m, void *v)
 {
@@ -33,6 +35,7 @@ static int srm_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "index_extents: %u\n", nr);
 	seq_printf(m, "indexed_pfns: %llu\n", covered / core->page_struct_size);
 	seq_printf(m, "page_struct_size: %u\n", core->page_struct_size);
+	seq_printf(m, "page_size: %lu\n", PAGE_SIZE);
 	seq_printf(m, "rebuilds: %llu\n", core->rebuilds);
 	mutex_unlock(&srm_build_lock);
 	seq_printf(m, "lookups: %lld\n", atomic64_read(&core->lookups));
@@ -41,6 +44,50 @@ static int srm_info_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(srm_info);
+
+static int srm_lookup_show(struct seq_file *m, void *v)
+{
+	unsigned long pfn = READ_ONCE(srm_probe_pfn);
+	struct page *page;
+	bool ram;
+
+	preempt_disable();
+	page = srm_pfn_to_page(srm_core, pfn);
+	ram = srm_pfn_is_ram(srm_core, pfn);
+	preempt_enable();
+	if (page)
+		seq_printf(m, "pfn 0x%lx: struct at phys 0x%llx, %s\n", pfn,
+			   (u64)__pa(page), ram ? "ram" : "not ram");
+	else
+		seq_printf(m, "pfn 0x%lx: not found\n", pfn);
+	return 0;
+}
+
+static int srm_lookup_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, srm_lookup_show, NULL);
+}
+
+static ssize_t srm_lookup_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	unsigned long pfn;
+	int err = kstrtoul_from_user(ubuf, len, 0, &pfn);
+
+	if (err)
+		return err;
+	WRITE_ONCE(srm_probe_pfn, pfn);
+	return len;
+}
+
+static const struct file_operations srm_lookup_fops = {
+	.owner = THIS_MODULE,
+	.open = srm_lookup_open,
+	.read = seq_read,
+	.write = srm_lookup_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 /* The report is built once, in a buffer large enough not to be re-run. */
 static int srm_selftest_open(struct inode *inode, struct file *file)
@@ -77,6 +124,7 @@ int srm_debugfs_init(void)
 	debugfs_create_file("info", 0444, srm_dir, NULL, &srm_info_fops);
 	debugfs_create_file("selftest", 0400, srm_dir, NULL, &srm_selftest_fops);
 	debugfs_create_file("bench", 0400, srm_dir, NULL, &srm_bench_fops);
+	debugfs_create_file("lookup", 0600, srm_dir, NULL, &srm_lookup_fops);
 	return 0;
 }
 

@@ -18,7 +18,8 @@ machine_setup() {
 		local m=pseries
 		[[ $1 == pseries-nested ]] && m=pseries,cap-nested-hv=on && mem=${LAB_MEM:-4G}
 		[[ $1 == pseries-hash ]] && KERNEL_APPEND+=" disable_radix"
-		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem" -vga none -net none
+		# DIMM slots: the guest may ask for memory hot-add (request.sh).
+		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem,slots=4,maxmem=8G" -vga none -net none
 			-device spapr-pci-host-bridge,index=1,id=phb1
 			-device edu,bus=phb1.0)
 		;;

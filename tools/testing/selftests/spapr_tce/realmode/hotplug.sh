@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The vmemmap index follows memory hotplug: a DIMM hot-added to a pseries
+# guest (through QEMU's monitor, at the guest's request) is indexed once
+# online, every pfn of it is found, and after hot-remove the index is back
+# to its old size and the removed pfns are no longer found.
+
+. /lab/tests/lib.sh
+D=/sys/kernel/debug/spapr_realmode
+MIB=512
+
+case $LAB_MACHINE in
+pseries|pseries-hash) ;;
+*)
+	tap_plan 1
+	tap_skip index_follows_memory_hotplug "no DIMM slots on $LAB_MACHINE (QEMU hot-adds memory to pseries only)"
+	exit 0
+	;;
+esac
+tap_plan 7
+
+info() { sed -n "s/^$1: //p" $D/info; }
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	t=$1
+	shift
+	while [ "$t" -gt 0 ]; do
+		"$@" && return 0
+		sleep 1
+		t=$((t - 1))
+	done
+	return 1
+}
+online_all() {
+	for s in /sys/devices/system/memory/memory*/state; do
+		grep -q offline "$s" && echo online >"$s" 2>/dev/null
+	done
+	return 0
+}
+pfns_are() { online_all; [ "$(info indexed_pfns)" -eq "$1" ]; }
+lookup() { echo "$1" >$D/lookup && cat $D/lookup; }
+
+insmod /lab/modules/spapr_realmode.ko || { tap_fail load; exit 1; }
+page=$(info page_size)
+n0=$(info indexed_pfns)
+want=$((n0 + MIB * 1024 * 1024 / page))
+blocks0=$(ls -d /sys/devices/system/memory/memory* | wc -l)
+
+echo "LAB-REQUEST: mem-add dimm1 $MIB"
+tap_check "index_grows_by_${MIB}MiB_of_hot_added_memory" wait_for 120 pfns_are $want
+echo "# indexed pfns: $n0 before, $(info indexed_pfns) after hot-add"
+
+# The new memory's first pfn: the highest-numbered memory block.
+last=$(ls -d /sys/devices/system/memory/memory* | sed 's/.*memory//' | sort -n | tail -1)
+bsize=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
+newpfn=$((last * bsize / page))
+echo "# $(lookup $newpfn)"
+tap_check hot_added_pfn_is_found_and_ram sh -c "echo $newpfn >$D/lookup; grep -q ', ram' $D/lookup"
+cat $D/selftest >/tmp/st.tap
+tap_check selftest_finds_every_pfn_after_hot_add grep -q '^ok .* every_online_pfn_is_found' /tmp/st.tap
+tap_check selftest_structs_match_after_hot_add grep -q '^ok .* lookup_equals_pfn_to_page_struct_contents' /tmp/st.tap
+
+echo "LAB-REQUEST: mem-del dimm1"
+tap_check index_shrinks_back_after_hot_remove wait_for 120 pfns_are $n0
+echo "# $(lookup $newpfn)"
+tap_check removed_pfn_is_not_found sh -c "echo $newpfn >$D/lookup; grep -q 'not found' $D/lookup"
+echo "# memory blocks: $blocks0 before, $(ls -d /sys/devices/system/memory/memory* | wc -l) after"
+tap_check unload rmmod spapr_realmode
+tap_done
