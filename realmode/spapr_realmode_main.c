@@ -15,6 +15,7 @@
 
 struct srm_core *srm_core;
 struct srm_layout srm_layout;
+/* Serialises index builds: load, hotplug events, debugfs readers. */
 DEFINE_MUTEX(srm_build_lock);
 
 const char *srm_method_name(enum srm_method m)

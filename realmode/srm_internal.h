@@ -57,6 +57,7 @@ const char *srm_method_name(enum srm_method m);
 int srm_vmemmap_build(struct srm_core *core, struct srm_index **out);
 void srm_index_free(struct srm_index *idx);
 u64 srm_pt_virt_to_phys(unsigned long va);
+unsigned long srm_end_pfn(void);
 int srm_index_publish(struct srm_core *core);
 
 int srm_hotplug_init(void);

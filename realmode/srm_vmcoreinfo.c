@@ -122,7 +122,8 @@ int srm_vmcoreinfo_parse(struct srm_layout *lo)
 		return -EINVAL;
 	}
 	if (!srm_kernel_data_ok(lo->swapper_pg_dir)) {
-		pr_err("vmcoreinfo: swapper_pg_dir %lx outside the linear map\n", lo->swapper_pg_dir);
+		pr_err("vmcoreinfo: swapper_pg_dir %lx outside the linear map\n",
+		       lo->swapper_pg_dir);
 		return -EINVAL;
 	}
 

@@ -19,7 +19,7 @@
 #include "srm_internal.h"
 
 /* No host has this many vmemmap blocks; a longer list is corrupt. */
-#define SRM_MAX_LIST	(1U << 22)
+#define SRM_MAX_LIST	BIT(22)
 
 static bool srm_linear(unsigned long a, size_t size)
 {
@@ -163,17 +163,21 @@ static int srm_add_online(struct srm_core *core, struct srm_index *idx,
 			 * list entries are never joined, so a struct across
 			 * two blocks still fails the lookup.
 			 */
-			if (last && last->virt >= e->virt && last->virt + last->len == v)
+			if (last && last->virt >= e->virt && last->virt + last->len == v) {
 				last->len += run;
-			else if ((err = srm_index_add(idx, v, e->phys + (v - e->virt), run)))
-				return err;
+			} else {
+				err = srm_index_add(idx, v, e->phys + (v - e->virt), run);
+				if (err)
+					return err;
+			}
 		}
 		v += run;
 	}
 	return 0;
 }
 
-static unsigned long srm_end_pfn(void)
+/* One past the last pfn of any online node (hot-added memory included). */
+unsigned long srm_end_pfn(void)
 {
 	unsigned long end = 0;
 	int nid;
@@ -206,10 +210,14 @@ static int srm_pt_collect(struct srm_core *core, struct srm_index *raw)
 				v += run;
 				continue;
 			}
-			if (last && last->virt + last->len == v && last->phys + last->len == phys)
+			if (last && last->virt + last->len == v &&
+			    last->phys + last->len == phys) {
 				last->len += run;
-			else if ((err = srm_index_add(raw, v, phys, run)))
-				return err;
+			} else {
+				err = srm_index_add(raw, v, phys, run);
+				if (err)
+					return err;
+			}
 			v += run;
 		}
 	}

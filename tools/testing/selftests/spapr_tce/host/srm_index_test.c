@@ -66,56 +66,55 @@ static int agree_everywhere(const struct srm_index *idx, const struct srm_extent
 
 int main(void)
 {
-	struct srm_index *idx, *raw;
+	struct srm_index *idx;
 	struct srm_extent *copy;
 	u32 present, n = 5000;
 	u64 p;
 
 	srand(42);
-	TAP_PLAN(13);
+	tap_plan(13);
 
 	idx = make_list(n, &present);
 	copy = malloc(idx->nr * sizeof(*copy));
 	memcpy(copy, idx->ext, idx->nr * sizeof(*copy));
-	TAP_CHECK(srm_index_finish(idx) == 0, "finish_sorts_%u_shuffled_entries", present);
-	TAP_CHECK(agree_everywhere(idx, copy, idx->nr, n, PSIZE),
+	tap_check(srm_index_finish(idx) == 0, "finish_sorts_%u_shuffled_entries", present);
+	tap_check(agree_everywhere(idx, copy, idx->nr, n, PSIZE),
 		  "index_equals_linear_walk_over_%u_blocks_with_holes", n);
 
 	p = srm_index_translate(idx, VBASE + 1 * BLOCK + 5 * PSIZE, PSIZE);
-	TAP_CHECK(p == 0x100000000ULL + (u64)(n - 1) * BLOCK + 5 * PSIZE,
+	tap_check(p == 0x100000000ULL + (u64)(n - 1) * BLOCK + 5 * PSIZE,
 		  "translate_returns_backing_phys_plus_offset");
-	TAP_CHECK(srm_index_translate(idx, VBASE + 2 * BLOCK, PSIZE) == SRM_NO_PHYS,
+	tap_check(srm_index_translate(idx, VBASE + 2 * BLOCK, PSIZE) == SRM_NO_PHYS,
 		  "hole_is_not_backed");
-	TAP_CHECK(srm_index_translate(idx, VBASE - PSIZE, PSIZE) == SRM_NO_PHYS,
+	tap_check(srm_index_translate(idx, VBASE - PSIZE, PSIZE) == SRM_NO_PHYS,
 		  "below_first_block_is_not_backed");
-	TAP_CHECK(srm_index_translate(idx, VBASE + (u64)n * BLOCK, PSIZE) == SRM_NO_PHYS,
-		  "beyond_last_block_is_not_backed");
+	p = srm_index_translate(idx, VBASE + (u64)n * BLOCK, PSIZE);
+	tap_check(p == SRM_NO_PHYS, "beyond_last_block_is_not_backed");
 	/* 0 and 1 are present and adjacent: a struct across them straddles. */
-	TAP_CHECK(srm_index_translate(idx, VBASE + BLOCK - 40, PSIZE) == SRM_NO_PHYS,
+	tap_check(srm_index_translate(idx, VBASE + BLOCK - 40, PSIZE) == SRM_NO_PHYS,
 		  "struct_straddling_two_blocks_fails");
-	TAP_CHECK(srm_linear_translate(copy, idx->nr, VBASE + BLOCK - 40, PSIZE) == SRM_NO_PHYS,
-		  "linear_walk_also_refuses_straddling_struct");
-	TAP_CHECK(srm_index_translate(idx, VBASE + BLOCK - PSIZE, PSIZE) != SRM_NO_PHYS,
+	p = srm_linear_translate(copy, idx->nr, VBASE + BLOCK - 40, PSIZE);
+	tap_check(p == SRM_NO_PHYS, "linear_walk_also_refuses_straddling_struct");
+	tap_check(srm_index_translate(idx, VBASE + BLOCK - PSIZE, PSIZE) != SRM_NO_PHYS,
 		  "last_whole_struct_of_a_block_is_found");
 	free(idx);
 	free(copy);
 
 	idx = alloc_index(2);
-	TAP_CHECK(srm_index_add(idx, VBASE, 0, BLOCK) == 0 &&
+	tap_check(srm_index_add(idx, VBASE, 0, BLOCK) == 0 &&
 		  srm_index_add(idx, VBASE + BLOCK / 2, BLOCK, BLOCK) == 0 &&
 		  srm_index_finish(idx) == -EINVAL, "overlapping_extents_are_rejected");
-	TAP_CHECK(srm_index_add(idx, 0, 0, BLOCK) == -ENOSPC, "full_index_refuses_more");
+	tap_check(srm_index_add(idx, 0, 0, BLOCK) == -ENOSPC, "full_index_refuses_more");
 	free(idx);
 
 	idx = alloc_index(1);
-	TAP_CHECK(srm_index_add(idx, ~0ULL - 10, 0, BLOCK) == -EINVAL &&
-		  srm_index_add(idx, VBASE, 0, 0) == -EINVAL, "wrapping_or_empty_extent_is_rejected");
+	tap_check(srm_index_add(idx, ~0ULL - 10, 0, BLOCK) == -EINVAL &&
+		  srm_index_add(idx, VBASE, 0, 0) == -EINVAL,
+		  "wrapping_or_empty_extent_is_rejected");
 	srm_index_finish(idx);
-	TAP_CHECK(idx->nr == 0 && srm_index_translate(idx, VBASE, PSIZE) == SRM_NO_PHYS,
+	tap_check(idx->nr == 0 && srm_index_translate(idx, VBASE, PSIZE) == SRM_NO_PHYS,
 		  "empty_index_finds_nothing");
 	free(idx);
 
-	raw = alloc_index(1);
-	free(raw);
-	TAP_EXIT();
+	return tap_exit_status();
 }
