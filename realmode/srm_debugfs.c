@@ -89,30 +89,19 @@ static const struct file_operations srm_lookup_fops = {
 	.release = single_release,
 };
 
-/* The report is built once, in a buffer large enough not to be re-run. */
-static int srm_selftest_open(struct inode *inode, struct file *file)
+/*
+ * selftest and bench: the file's private data is the function that writes
+ * the report. It is built once, in a buffer large enough that seq_file
+ * never re-runs it.
+ */
+static int srm_report_open(struct inode *inode, struct file *file)
 {
-	return single_open_size(file, srm_selftest_run,
-				NULL, 64 << 10);
+	return single_open_size(file, inode->i_private, NULL, 64 << 10);
 }
 
-static int srm_bench_open(struct inode *inode, struct file *file)
-{
-	return single_open_size(file, srm_bench_run,
-				NULL, 64 << 10);
-}
-
-static const struct file_operations srm_selftest_fops = {
+static const struct file_operations srm_report_fops = {
 	.owner = THIS_MODULE,
-	.open = srm_selftest_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-static const struct file_operations srm_bench_fops = {
-	.owner = THIS_MODULE,
-	.open = srm_bench_open,
+	.open = srm_report_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
 	.release = single_release,
@@ -122,8 +111,8 @@ int srm_debugfs_init(void)
 {
 	srm_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("info", 0444, srm_dir, NULL, &srm_info_fops);
-	debugfs_create_file("selftest", 0400, srm_dir, NULL, &srm_selftest_fops);
-	debugfs_create_file("bench", 0400, srm_dir, NULL, &srm_bench_fops);
+	debugfs_create_file("selftest", 0400, srm_dir, srm_selftest_run, &srm_report_fops);
+	debugfs_create_file("bench", 0400, srm_dir, srm_bench_run, &srm_report_fops);
 	debugfs_create_file("lookup", 0600, srm_dir, NULL, &srm_lookup_fops);
 	return 0;
 }
