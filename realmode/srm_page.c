@@ -122,6 +122,13 @@ struct page *srm_compound_head(struct srm_core *core, struct page *page)
 }
 EXPORT_SYMBOL_GPL(srm_compound_head);
 
+/* Classification of a page struct already found (see srm_pfn_is_ram()). */
+static bool srm_page_is_ram(const struct page *page)
+{
+	return page && !test_bit(PG_reserved, &page->flags) &&
+		!is_zone_device_page(page);
+}
+
 /**
  * srm_pfn_is_ram() - is this pfn kernel-managed RAM?
  * @core: from srm_core_get()
@@ -136,13 +143,7 @@ EXPORT_SYMBOL_GPL(srm_compound_head);
  */
 bool srm_pfn_is_ram(struct srm_core *core, unsigned long pfn)
 {
-	struct page *page = srm_pfn_to_page(core, pfn);
-
-	if (!page)
-		return false;
-	if (test_bit(PG_reserved, &page->flags))
-		return false;
-	return !is_zone_device_page(page);
+	return srm_page_is_ram(srm_pfn_to_page(core, pfn));
 }
 EXPORT_SYMBOL_GPL(srm_pfn_is_ram);
 
@@ -160,11 +161,10 @@ EXPORT_SYMBOL_GPL(srm_pfn_is_ram);
  */
 struct page *srm_get_page_unless_zero(struct srm_core *core, unsigned long pfn)
 {
-	struct page *page, *head;
+	struct page *page = srm_pfn_to_page(core, pfn), *head;
 
-	if (!srm_pfn_is_ram(core, pfn))
+	if (!srm_page_is_ram(page))
 		return NULL;
-	page = srm_pfn_to_page(core, pfn);
 	head = srm_compound_head(core, page);
 	if (!head || !atomic_inc_not_zero(&head->_refcount))
 		return NULL;
