@@ -188,7 +188,8 @@ unsigned long srm_end_pfn(void)
 }
 
 /* Raw extents from the page tables: one per leaf mapping, merged. */
-static int srm_pt_collect(struct srm_core *core, struct srm_index *raw)
+static int srm_pt_collect(struct srm_core *core, struct srm_index *raw,
+			  const struct srm_index *unused)
 {
 	unsigned long nr, end_nr = pfn_to_section_nr(srm_end_pfn() + PAGES_PER_SECTION - 1);
 	u64 psz = core->page_struct_size;
@@ -284,6 +285,50 @@ static int srm_list_collect(struct srm_core *core, struct srm_index **rawp)
 	return err ?: -EAGAIN;
 }
 
+/* Fills @dst (from @src, where the filler has one); -ENOSPC asks for room. */
+typedef int (*srm_fill_fn)(struct srm_core *core, struct srm_index *dst,
+			   const struct srm_index *src);
+
+/* The pieces of @src's extents that back online sections. */
+static int srm_online_collect(struct srm_core *core, struct srm_index *dst,
+			      const struct srm_index *src)
+{
+	u32 i;
+	int err = 0;
+
+	for (i = 0; i < src->nr && !err; i++)
+		err = srm_add_online(core, dst, &src->ext[i]);
+	return err;
+}
+
+/*
+ * A finished index made by @fill, starting with room for @cap extents and
+ * doubling it while the filler runs out.
+ */
+static int srm_index_fill(struct srm_core *core, u32 cap, srm_fill_fn fill,
+			  const struct srm_index *src, struct srm_index **out)
+{
+	struct srm_index *idx;
+	int err;
+
+	for (;;) {
+		idx = srm_index_new(cap);
+		if (!idx)
+			return -ENOMEM;
+		err = fill(core, idx, src);
+		if (!err)
+			err = srm_index_finish(idx);
+		if (!err) {
+			*out = idx;
+			return 0;
+		}
+		srm_index_free(idx);
+		if (err != -ENOSPC || cap > U32_MAX / 2)
+			return err;
+		cap *= 2;
+	}
+}
+
 /**
  * srm_vmemmap_build() - build a fresh index of online memory.
  * @core: the core (method, block size, exclusion are read and updated)
@@ -295,8 +340,7 @@ static int srm_list_collect(struct srm_core *core, struct srm_index **rawp)
  */
 int srm_vmemmap_build(struct srm_core *core, struct srm_index **out)
 {
-	struct srm_index *raw = NULL, *idx;
-	u32 i, cap;
+	struct srm_index *raw = NULL;
 	int err = -ENOENT;
 
 	if (srm_layout.has_vmemmap_list) {
@@ -311,23 +355,9 @@ int srm_vmemmap_build(struct srm_core *core, struct srm_index **out)
 		core->method = SRM_METHOD_VMEMMAP_LIST;
 	} else if (radix_enabled()) {
 		/* Each online section's vmemmap, at worst one extent per page. */
-		cap = 4096;
-		for (;;) {
-			raw = srm_index_new(cap);
-			if (!raw)
-				return -ENOMEM;
-			err = srm_pt_collect(core, raw);
-			if (err != -ENOSPC)
-				break;
-			srm_index_free(raw);
-			cap *= 4;
-		}
-		if (!err)
-			err = srm_index_finish(raw);
-		if (err) {
-			srm_index_free(raw);
+		err = srm_index_fill(core, 4096, srm_pt_collect, NULL, &raw);
+		if (err)
 			return err;
-		}
 		core->method = SRM_METHOD_PAGE_TABLE;
 		core->block_size = 0;
 		core->list_entries = 0;
@@ -336,26 +366,7 @@ int srm_vmemmap_build(struct srm_core *core, struct srm_index **out)
 	}
 
 	/* Online filtering can split an extent; size the result for it. */
-	cap = raw->nr * 2 + 64;
-	for (;;) {
-		idx = srm_index_new(cap);
-		if (!idx) {
-			err = -ENOMEM;
-			break;
-		}
-		for (i = 0, err = 0; i < raw->nr && !err; i++)
-			err = srm_add_online(core, idx, &raw->ext[i]);
-		if (err != -ENOSPC)
-			break;
-		srm_index_free(idx);
-		cap *= 2;
-	}
-	if (!err)
-		err = srm_index_finish(idx);
-	if (err)
-		srm_index_free(idx);
-	else
-		*out = idx;
+	err = srm_index_fill(core, raw->nr * 2 + 64, srm_online_collect, raw, out);
 	srm_index_free(raw);
 	return err;
 }
