@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio_spapr internals: the container, its DMA windows, and the
+ * preregistered memory of each process.
+ */
+#ifndef VS_INTERNAL_H
+#define VS_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/maple_tree.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <asm/iommu.h>
+#include <spapr_tce/compat.h>
+#include <spapr_tce/realmode.h>
+
+/* Preregistered memory of one process (v2), shared by its containers. */
+struct vs_mm {
+	struct list_head node;		/* on vs_mm_list */
+	struct mm_struct *mm;		/* mmgrab'd */
+	refcount_t refs;
+	struct mutex lock;		/* serialises writers of @regions */
+	struct maple_tree regions;	/* [ua, ua + size - 1] -> vs_region */
+};
+
+struct vs_region {
+	u64 ua;
+	u64 size;
+	struct srm_region *srm;		/* ua -> hpa, for the real-mode core */
+	/* 1 + the TCEs mapping the region; 0 once it is being freed. */
+	atomic64_t mapped;
+	unsigned int users;		/* containers that registered it */
+	struct rcu_head rcu;
+};
+
+/* A registration by one container (the region may be shared). */
+struct vs_reg {
+	struct list_head node;
+	struct vs_region *region;
+};
+
+struct vs_window {
+	struct iommu_table *tbl;
+	bool created;			/* by us: freed when removed */
+	__be64 *ua_shadow;		/* v2 over a fixed window: ua per TCE */
+	unsigned long charged;		/* pages of locked_vm for the table */
+};
+
+struct vs_group {
+	struct list_head node;
+	struct iommu_group *grp;
+	struct iommu_table_group *tg;
+};
+
+struct vs_container {
+	struct mutex lock;
+	bool v2;
+	bool enabled;
+	bool dynamic;			/* windows made through table group ops */
+	bool def_window_pending;
+	struct mm_struct *mm;		/* mmgrab'd at first use */
+	struct vs_mm *vmm;		/* v2 */
+	struct srm_core *core;
+	u64 v1_live_bytes;		/* v1: bytes mapped by live TCEs */
+	unsigned long v1_charged;	/* v1: pages charged for them */
+	struct vs_window win[IOMMU_TABLE_GROUP_MAX_TABLES];
+	struct list_head groups;
+	struct list_head regs;
+};
+
+struct vs_stats {
+	atomic64_t containers;
+	atomic64_t maps;
+	atomic64_t unmaps;
+	atomic64_t tces_set;
+	atomic64_t tces_cleared;
+	atomic64_t pinned_pages;
+	atomic64_t charged_pages;
+	atomic64_t regions;
+	atomic64_t windows_created;
+};
+
+extern struct vs_stats vs_stats;
+
+/* vs_account.c */
+int vs_charge(struct mm_struct *mm, unsigned long pages);
+void vs_uncharge(struct mm_struct *mm, unsigned long pages);
+
+/* vs_prereg.c */
+struct vs_mm *vs_mm_get(struct mm_struct *mm);
+void vs_mm_put(struct vs_mm *vmm);
+struct vs_mm *vs_mm_find(struct mm_struct *mm);
+long vs_register(struct vs_container *c, u64 ua, u64 size);
+long vs_unregister(struct vs_container *c, u64 ua, u64 size);
+void vs_unregister_all(struct vs_container *c);
+struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size);
+bool vs_region_map_get(struct vs_region *r);
+void vs_region_map_put(struct vs_region *r);
+
+/* vs_window.c */
+struct vs_window *vs_window_find(struct vs_container *c, u64 iova);
+long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
+		      u32 levels, u64 *start);
+long vs_window_remove(struct vs_container *c, u64 start);
+long vs_window_default(struct vs_container *c);
+void vs_windows_free(struct vs_container *c);
+long vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg);
+long vs_windows_set_on(struct vs_container *c, struct iommu_table_group *tg);
+void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);
+
+/* vs_tce.c */
+long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
+	    u64 size, enum dma_data_direction dir);
+long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size);
+
+/* vs_container.c */
+extern const struct vfio_iommu_driver_ops vs_driver_ops;
+
+/* vs_eeh.c */
+long vs_eeh_check_extension(unsigned long arg);
+long vs_eeh_pe_op(struct vs_container *c, unsigned long arg);
+
+/* vs_debugfs.c */
+void vs_debugfs_init(void);
+void vs_debugfs_exit(void);
+
+#endif

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Preregistered memory (v2 containers): each process's registered ranges
+ * are pinned once, their host physical addresses kept in an srm_region
+ * for the real-mode core, and the ranges indexed in a maple tree.
+ *
+ * Ranges never overlap (a partial overlap is refused), so a maple tree
+ * keyed by the range holds them exactly, and a lookup is one RCU walk
+ * that neither sleeps nor takes a lock, whatever the number of regions;
+ * the in-tree registry walks a list.
+ *
+ * A region counts the TCEs that map it (plus one while it is registered):
+ * mapping takes a count only while it is non-zero, and unregistering
+ * swaps the last count for zero, so a mapped region cannot go away and a
+ * region going away cannot be mapped.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include "vs_internal.h"
+
+#define VS_PIN_BATCH	512
+
+static LIST_HEAD(vs_mm_list);
+static DEFINE_MUTEX(vs_mm_list_lock);
+
+/**
+ * vs_mm_find() - the preregistration registry of @mm, if it has one.
+ * @mm: a process's mm
+ *
+ * Return: the registry with a reference the caller drops with
+ * vs_mm_put(), or NULL.
+ */
+struct vs_mm *vs_mm_find(struct mm_struct *mm)
+{
+	struct vs_mm *vmm;
+
+	mutex_lock(&vs_mm_list_lock);
+	list_for_each_entry(vmm, &vs_mm_list, node) {
+		if (vmm->mm == mm) {
+			refcount_inc(&vmm->refs);
+			mutex_unlock(&vs_mm_list_lock);
+			return vmm;
+		}
+	}
+	mutex_unlock(&vs_mm_list_lock);
+	return NULL;
+}
+
+/**
+ * vs_mm_get() - the registry of @mm, made on first use.
+ * @mm: a process's mm
+ *
+ * Return: the registry with a reference, or NULL without memory.
+ */
+struct vs_mm *vs_mm_get(struct mm_struct *mm)
+{
+	struct vs_mm *vmm = vs_mm_find(mm), *other;
+
+	if (vmm)
+		return vmm;
+	vmm = kzalloc(sizeof(*vmm), GFP_KERNEL);
+	if (!vmm)
+		return NULL;
+	vmm->mm = mm;
+	mmgrab(mm);
+	refcount_set(&vmm->refs, 1);
+	mutex_init(&vmm->lock);
+	mt_init(&vmm->regions);
+
+	mutex_lock(&vs_mm_list_lock);
+	list_for_each_entry(other, &vs_mm_list, node) {
+		if (other->mm == mm) {
+			/* Lost a race with another container of @mm. */
+			refcount_inc(&other->refs);
+			mutex_unlock(&vs_mm_list_lock);
+			mmdrop(mm);
+			kfree(vmm);
+			return other;
+		}
+	}
+	list_add(&vmm->node, &vs_mm_list);
+	mutex_unlock(&vs_mm_list_lock);
+	return vmm;
+}
+
+/**
+ * vs_mm_put() - drop a reference from vs_mm_get() or vs_mm_find().
+ * @vmm: the registry
+ */
+void vs_mm_put(struct vs_mm *vmm)
+{
+	if (!refcount_dec_and_mutex_lock(&vmm->refs, &vs_mm_list_lock))
+		return;
+	list_del(&vmm->node);
+	mutex_unlock(&vs_mm_list_lock);
+	/* Every region went with the last registration. */
+	WARN_ON(!mtree_empty(&vmm->regions));
+	mtree_destroy(&vmm->regions);
+	mmdrop(vmm->mm);
+	kfree(vmm);
+}
+
+static void vs_unpin(struct vs_region *r, u64 npages)
+{
+	struct srm_core *core = srm_core_get();
+	u64 i, hpa;
+
+	for (i = 0; i < npages; i++) {
+		if (srm_region_ua_to_hpa(core, r->srm, r->ua + (i << PAGE_SHIFT),
+					 PAGE_SHIFT, &hpa))
+			continue;
+		unpin_user_page(pfn_to_page(hpa >> PAGE_SHIFT));
+	}
+	atomic64_sub(npages, &vs_stats.pinned_pages);
+}
+
+/*
+ * Pins the range for long-term DMA and records each page. The largest
+ * TCE page the region can back is bounded by the alignment of the range
+ * and by the smallest (compound) page behind it.
+ */
+static long vs_pin(struct vs_region *r)
+{
+	u64 npages = r->size >> PAGE_SHIFT, done = 0, i;
+	unsigned int shift = __ffs(r->ua | r->size);
+	struct page **pages;
+	long ret = 0;
+
+	pages = kmalloc_array(VS_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	/* Lets vs_unpin() read back a partial pin. */
+	srm_region_set_max_shift(r->srm, PAGE_SHIFT);
+	while (done < npages) {
+		int want = min_t(u64, npages - done, VS_PIN_BATCH);
+		int got;
+
+		got = pin_user_pages_fast(r->ua + (done << PAGE_SHIFT), want,
+					  FOLL_WRITE | FOLL_LONGTERM, pages);
+		if (got < 0) {
+			ret = got;
+			break;
+		}
+		for (i = 0; i < got; i++) {
+			struct page *head = compound_head(pages[i]);
+
+			srm_region_set_hpa(r->srm, done + i,
+					   page_to_phys(pages[i]));
+			shift = min_t(unsigned int, shift,
+				      PAGE_SHIFT + compound_order(head));
+		}
+		done += got;
+		atomic64_add(got, &vs_stats.pinned_pages);
+		if (got < want) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	kfree(pages);
+	if (ret) {
+		vs_unpin(r, done);
+		return ret == -ENOMEM ? ret : -EFAULT;
+	}
+	srm_region_set_max_shift(r->srm, shift);
+	return 0;
+}
+
+static void vs_region_free_rcu(struct rcu_head *head)
+{
+	struct vs_region *r = container_of(head, struct vs_region, rcu);
+
+	srm_region_free(r->srm);
+	kfree(r);
+}
+
+static struct vs_reg *vs_reg_of(struct vs_container *c, struct vs_region *r)
+{
+	struct vs_reg *reg;
+
+	list_for_each_entry(reg, &c->regs, node)
+		if (reg->region == r)
+			return reg;
+	return NULL;
+}
+
+static long vs_region_new(struct vs_container *c, u64 ua, u64 size,
+			  struct vs_region **out)
+{
+	struct vs_mm *vmm = c->vmm;
+	struct vs_region *r;
+	long ret;
+
+	ret = vs_charge(vmm->mm, size >> PAGE_SHIFT);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		goto uncharge;
+	r->ua = ua;
+	r->size = size;
+	r->users = 1;
+	atomic64_set(&r->mapped, 1);
+	r->srm = srm_region_alloc(ua, size >> PAGE_SHIFT, GFP_KERNEL);
+	if (!r->srm)
+		goto free;
+	ret = vs_pin(r);
+	if (ret)
+		goto free;
+	ret = mtree_insert_range(&vmm->regions, ua, ua + size - 1, r,
+				 GFP_KERNEL);
+	if (ret) {
+		vs_unpin(r, size >> PAGE_SHIFT);
+		goto free;
+	}
+	atomic64_inc(&vs_stats.regions);
+	*out = r;
+	return 0;
+free:
+	if (r->srm)
+		srm_region_free(r->srm);
+	kfree(r);
+uncharge:
+	vs_uncharge(vmm->mm, size >> PAGE_SHIFT);
+	return ret;
+}
+
+/**
+ * vs_register() - VFIO_IOMMU_SPAPR_REGISTER_MEMORY.
+ * @c: the container (lock held)
+ * @ua: page-aligned user address
+ * @size: page-aligned size
+ *
+ * The same range registered by another container of the process is
+ * shared and counted; by this container again, -EBUSY; a range that
+ * overlaps a registered one without being it, -EINVAL.
+ *
+ * Return: 0 or a negative errno; on error nothing is pinned or charged.
+ */
+long vs_register(struct vs_container *c, u64 ua, u64 size)
+{
+	struct vs_mm *vmm = c->vmm;
+	struct vs_region *r;
+	struct vs_reg *reg;
+	unsigned long idx = ua;
+	long ret;
+
+	if (!size || (ua | size) & ~PAGE_MASK || ua + size < ua)
+		return -EINVAL;
+	reg = kzalloc(sizeof(*reg), GFP_KERNEL);
+	if (!reg)
+		return -ENOMEM;
+
+	mutex_lock(&vmm->lock);
+	r = mt_find(&vmm->regions, &idx, ua + size - 1);
+	if (r) {
+		if (r->ua != ua || r->size != size)
+			ret = -EINVAL;
+		else if (vs_reg_of(c, r))
+			ret = -EBUSY;
+		else if (!atomic64_read(&r->mapped))
+			ret = -EBUSY;
+		else {
+			r->users++;
+			ret = 0;
+		}
+	} else {
+		ret = vs_region_new(c, ua, size, &r);
+	}
+	if (!ret) {
+		reg->region = r;
+		list_add(&reg->node, &c->regs);
+		c->enabled = true;
+	}
+	mutex_unlock(&vmm->lock);
+	if (ret)
+		kfree(reg);
+	return ret;
+}
+
+/* Called with vmm->lock held; the region has no mapping left. */
+static void vs_region_drop(struct vs_mm *vmm, struct vs_region *r)
+{
+	mtree_erase(&vmm->regions, r->ua);
+	vs_unpin(r, r->size >> PAGE_SHIFT);
+	vs_uncharge(vmm->mm, r->size >> PAGE_SHIFT);
+	atomic64_dec(&vs_stats.regions);
+	call_rcu(&r->rcu, vs_region_free_rcu);
+}
+
+/**
+ * vs_unregister() - VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY.
+ * @c: the container (lock held)
+ * @ua: the registered address
+ * @size: the registered size
+ *
+ * Return: 0; -ENOENT when this container did not register exactly that
+ * range; -EBUSY while a TCE still maps it (nothing changes then).
+ */
+long vs_unregister(struct vs_container *c, u64 ua, u64 size)
+{
+	struct vs_mm *vmm = c->vmm;
+	struct vs_region *r;
+	struct vs_reg *reg;
+	long ret = 0;
+
+	if ((ua | size) & ~PAGE_MASK)
+		return -EINVAL;
+	mutex_lock(&vmm->lock);
+	r = mtree_load(&vmm->regions, ua);
+	reg = r ? vs_reg_of(c, r) : NULL;
+	if (!reg || r->ua != ua || r->size != size) {
+		ret = -ENOENT;
+	} else if (r->users > 1) {
+		r->users--;
+	} else if (atomic64_cmpxchg(&r->mapped, 1, 0) != 1) {
+		ret = -EBUSY;
+	} else {
+		vs_region_drop(vmm, r);
+	}
+	if (!ret) {
+		list_del(&reg->node);
+		kfree(reg);
+	}
+	mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+/**
+ * vs_unregister_all() - drop every registration of a container going
+ * away; its windows are already cleared, so nothing maps its regions.
+ * @c: the container
+ */
+void vs_unregister_all(struct vs_container *c)
+{
+	struct vs_reg *reg, *tmp;
+
+	if (!c->vmm)
+		return;
+	mutex_lock(&c->vmm->lock);
+	list_for_each_entry_safe(reg, tmp, &c->regs, node) {
+		struct vs_region *r = reg->region;
+
+		if (--r->users == 0) {
+			/* A TCE of another container would be a leak. */
+			WARN_ON(atomic64_cmpxchg(&r->mapped, 1, 0) != 1);
+			vs_region_drop(c->vmm, r);
+		}
+		list_del(&reg->node);
+		kfree(reg);
+	}
+	mutex_unlock(&c->vmm->lock);
+}
+
+/**
+ * vs_region_lookup() - the registered region holding [ua, ua + size).
+ * @vmm: the registry
+ * @ua: user address
+ * @size: bytes that must lie in the same region
+ *
+ * Never sleeps: one RCU maple-tree walk. The caller must hold the RCU
+ * read lock, or a mapping count on the region, for as long as it uses
+ * the result.
+ *
+ * Return: the region or NULL.
+ */
+struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size)
+{
+	struct vs_region *r = mtree_load(&vmm->regions, ua);
+
+	if (!r || ua + size < ua || ua + size > r->ua + r->size)
+		return NULL;
+	return r;
+}
+
+/**
+ * vs_region_map_get() - count a TCE mapping @r.
+ * @r: a region found by vs_region_lookup()
+ *
+ * Return: false when the region is being unregistered.
+ */
+bool vs_region_map_get(struct vs_region *r)
+{
+	return atomic64_inc_not_zero(&r->mapped);
+}
+
+/**
+ * vs_region_map_put() - a TCE mapping @r is gone.
+ * @r: the region
+ */
+void vs_region_map_put(struct vs_region *r)
+{
+	WARN_ON(atomic64_dec_return(&r->mapped) < 1);
+}

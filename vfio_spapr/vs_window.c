@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DMA windows of a container.
+ *
+ * Dynamic: the platform has table group ops (powernv IODA2; pseries on
+ * v6.4+ kernels); the container creates its tables and programs them into
+ * every attached group, so one table serves all of them. The default
+ * 32-bit window is created on first use, as the in-tree driver does, so
+ * that userspace may remove it first.
+ *
+ * Fixed: the platform gives no ops (pseries before v6.4); the container
+ * adopts the group's own tables. v2 works there too: its user-address
+ * view of each TCE, which the platform cannot keep, is ours.
+ *
+ * Every table's memory is charged to locked_vm before it is allocated,
+ * as the platform's get_table_size() reports it (hardware table plus its
+ * userspace view), or as our view's size.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include "vs_internal.h"
+
+/**
+ * vs_window_find() - the window of @c containing bus address @iova.
+ * @c: the container
+ * @iova: bus address
+ *
+ * Return: the window or NULL.
+ */
+struct vs_window *vs_window_find(struct vs_container *c, u64 iova)
+{
+	int i;
+
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+		struct iommu_table *tbl = c->win[i].tbl;
+		u64 entry;
+
+		if (!tbl)
+			continue;
+		entry = iova >> tbl->it_page_shift;
+		if (entry >= tbl->it_offset &&
+		    entry < tbl->it_offset + tbl->it_size)
+			return &c->win[i];
+	}
+	return NULL;
+}
+
+static struct iommu_table_group *vs_first_tg(struct vs_container *c)
+{
+	struct vs_group *g = list_first_entry_or_null(&c->groups,
+						       struct vs_group, node);
+
+	return g ? g->tg : NULL;
+}
+
+static void vs_window_release(struct vs_container *c, struct vs_window *w)
+{
+	vs_unmap(c, w, w->tbl->it_offset << w->tbl->it_page_shift,
+		 w->tbl->it_size << w->tbl->it_page_shift);
+	iommu_tce_table_put(w->tbl);
+	kvfree(w->ua_shadow);
+	vs_uncharge(c->mm, w->charged);
+	memset(w, 0, sizeof(*w));
+}
+
+/**
+ * vs_window_create() - VFIO_IOMMU_SPAPR_TCE_CREATE.
+ * @c: the container (lock held, a group attached)
+ * @page_shift: TCE page size
+ * @size: window size
+ * @levels: table levels
+ * @start: where the platform placed the window
+ *
+ * Return: 0; -EPERM without dynamic windows; -ENOSPC when every window is
+ * in use; -EINVAL for a page size or geometry the platform refuses;
+ * -ENOMEM over RLIMIT_MEMLOCK.
+ */
+long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
+		      u32 levels, u64 *start)
+{
+	struct iommu_table_group *tg = vs_first_tg(c);
+	struct iommu_table *tbl = NULL;
+	unsigned long bytes, pages;
+	struct vs_window *w = NULL;
+	struct vs_group *g;
+	long ret;
+	int num;
+
+	if (!tg)
+		return -ENXIO;
+	if (!c->dynamic)
+		return -EPERM;
+	for (num = 0; num < IOMMU_TABLE_GROUP_MAX_TABLES; num++) {
+		if (!c->win[num].tbl) {
+			w = &c->win[num];
+			break;
+		}
+	}
+	if (!w)
+		return -ENOSPC;
+	if (page_shift >= 64 || !(tg->pgsizes & (1ULL << page_shift)))
+		return -EINVAL;
+	bytes = tg->ops->get_table_size(page_shift, size, levels);
+	if (!bytes)
+		return -EINVAL;
+	pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	ret = vs_charge(c->mm, pages);
+	if (ret)
+		return ret;
+	ret = tg->ops->create_table(tg, num, page_shift, size, levels, &tbl);
+	if (ret)
+		goto uncharge;
+	list_for_each_entry(g, &c->groups, node) {
+		ret = g->tg->ops->set_window(g->tg, num, tbl);
+		if (ret)
+			goto unset;
+	}
+	w->tbl = tbl;
+	w->created = true;
+	w->charged = pages;
+	*start = tbl->it_offset << tbl->it_page_shift;
+	atomic64_inc(&vs_stats.windows_created);
+	return 0;
+unset:
+	list_for_each_entry(g, &c->groups, node)
+		g->tg->ops->unset_window(g->tg, num);
+	iommu_tce_table_put(tbl);
+uncharge:
+	vs_uncharge(c->mm, pages);
+	return ret;
+}
+
+/**
+ * vs_window_remove() - VFIO_IOMMU_SPAPR_TCE_REMOVE.
+ * @c: the container (lock held)
+ * @start: the window's start
+ *
+ * Return: 0; -EINVAL when no window starts there; -EPERM when the
+ * platform cannot remove windows.
+ */
+long vs_window_remove(struct vs_container *c, u64 start)
+{
+	struct vs_window *w = vs_window_find(c, start);
+	struct vs_group *g;
+
+	if (!w || start != w->tbl->it_offset << w->tbl->it_page_shift)
+		return -EINVAL;
+	if (!c->dynamic)
+		return -EPERM;
+	list_for_each_entry(g, &c->groups, node)
+		g->tg->ops->unset_window(g->tg, w - c->win);
+	vs_window_release(c, w);
+	return 0;
+}
+
+/**
+ * vs_window_default() - create the default window if it is still owed.
+ * @c: the container (lock held)
+ *
+ * Return: 0 or what vs_window_create() says.
+ */
+long vs_window_default(struct vs_container *c)
+{
+	struct iommu_table_group *tg = vs_first_tg(c);
+	u64 start;
+	long ret;
+
+	if (!c->def_window_pending)
+		return 0;
+	if (!tg)
+		return -ENODEV;
+	ret = vs_window_create(c, IOMMU_PAGE_SHIFT_4K, tg->tce32_size, 1,
+			       &start);
+	if (!ret)
+		c->def_window_pending = false;
+	return ret;
+}
+
+/**
+ * vs_fixed_windows_adopt() - take the tables of a group without ops.
+ * @c: the container (lock held, no window yet)
+ * @tg: the group's table group
+ *
+ * Return: 0, or -ENOMEM (v2's view of the TCEs over RLIMIT_MEMLOCK).
+ */
+long vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg)
+{
+	int i;
+
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+		struct iommu_table *tbl = tg->tables[i];
+		struct vs_window *w = &c->win[i];
+		unsigned long pages;
+
+		if (!tbl)
+			continue;
+		if (c->v2) {
+			pages = DIV_ROUND_UP(tbl->it_size * sizeof(__be64),
+					     PAGE_SIZE);
+			if (vs_charge(c->mm, pages))
+				goto undo;
+			w->ua_shadow = kvcalloc(tbl->it_size, sizeof(__be64),
+						GFP_KERNEL);
+			if (!w->ua_shadow) {
+				vs_uncharge(c->mm, pages);
+				goto undo;
+			}
+			w->charged = pages;
+		}
+		w->tbl = iommu_tce_table_get(tbl);
+	}
+	return 0;
+undo:
+	vs_windows_free(c);
+	return -ENOMEM;
+}
+
+/**
+ * vs_windows_set_on() - program every window of @c into a new group.
+ * @c: the container (lock held)
+ * @tg: the group's table group (dynamic)
+ *
+ * Return: 0 or the platform's error, with nothing left programmed.
+ */
+long vs_windows_set_on(struct vs_container *c, struct iommu_table_group *tg)
+{
+	long ret;
+	int i;
+
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+		if (!c->win[i].tbl)
+			continue;
+		ret = tg->ops->set_window(tg, i, c->win[i].tbl);
+		if (ret) {
+			while (--i >= 0)
+				if (c->win[i].tbl)
+					tg->ops->unset_window(tg, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * vs_windows_unset_on() - take every window of @c out of a leaving group.
+ * @c: the container (lock held)
+ * @tg: the group's table group (dynamic)
+ */
+void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg)
+{
+	int i;
+
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
+		if (c->win[i].tbl)
+			tg->ops->unset_window(tg, i);
+}
+
+/**
+ * vs_windows_free() - clear and drop every window (no group programmed).
+ * @c: the container (lock held)
+ */
+void vs_windows_free(struct vs_container *c)
+{
+	int i;
+
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
+		if (c->win[i].tbl)
+			vs_window_release(c, &c->win[i]);
+		else
+			vs_uncharge(c->mm, c->win[i].charged);
+	/* A half-adopted window may hold a charge but no table. */
+	memset(c->win, 0, sizeof(c->win));
+}
