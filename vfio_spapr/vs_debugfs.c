@@ -3,6 +3,7 @@
  * /sys/kernel/debug/vfio_spapr/
  *   stats   counters: live containers, regions, pinned and charged pages,
  *           maps, unmaps, TCEs set and cleared, windows created
+ *   bench   read: region lookup cost, ours against mm_iommu (vs_bench.c)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,6 +46,7 @@ void vs_debugfs_init(void)
 {
 	vs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0444, vs_dir, NULL, &vs_stats_fops);
+	vs_bench_create(vs_dir);
 }
 
 /**

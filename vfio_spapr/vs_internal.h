@@ -122,6 +122,10 @@ extern const struct vfio_iommu_driver_ops vs_driver_ops;
 long vs_eeh_check_extension(unsigned long arg);
 long vs_eeh_pe_op(struct vs_container *c, unsigned long arg);
 
+/* vs_bench.c */
+struct dentry;
+void vs_bench_create(struct dentry *dir);
+
 /* vs_debugfs.c */
 void vs_debugfs_init(void);
 void vs_debugfs_exit(void);
