@@ -6,16 +6,23 @@
 
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <spapr_tce/compat.h>
 #include <spapr_tce/version.h>
 
 static int __init vfio_spapr_init(void)
 {
+	int ret;
+
+	ret = vs_enable_init();
+	if (ret)
+		return ret;
 	pr_info("version %s loaded\n", SPAPR_TCE_VERSION);
 	return 0;
 }
 
 static void __exit vfio_spapr_exit(void)
 {
+	vs_enable_exit();
 	pr_info("unloaded\n");
 }
 
