@@ -390,7 +390,11 @@ int vs_enable_init(void)
 	pci_lock_rescan_remove();
 	ret = iommu_device_register(&vs_iommu, &vs_iommu_ops, NULL);
 	if (ret) {
-		/* -EBUSY: some other iommu_ops own the buses already. */
+		/*
+		 * -EBUSY: some other iommu_ops own the buses already. Any
+		 * other failure leaves ours set on them, as on unload.
+		 */
+		vs_clear_bus_ops();
 		pci_unlock_rescan_remove();
 		pr_err("cannot register iommu_ops: %d\n", ret);
 		iommu_device_sysfs_remove(&vs_iommu);

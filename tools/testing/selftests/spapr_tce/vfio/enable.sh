@@ -131,6 +131,7 @@ else
 			[ ! -e $SYS_VS ] && [ ! -e "$E/iommu" ]
 	}
 	tap_check unbind_then_rmmod_really_unloads real_unload
+	tap_check disk_reads_known_content_after_rmmod disk_ok
 	rebind_fails() { ! bind_vfio; }
 	tap_check stock_behaviour_back_after_rmmod rebind_fails
 	reload_rebind() { insmod /lab/modules/vfio_spapr.ko && bind_vfio; }
@@ -166,7 +167,7 @@ else
 	fi
 	echo 1 >/sys/bus/pci/rescan
 	tap_check edu_back_after_final_rescan test -e "$E"
-	tap_check disk_reads_known_content_after_rmmod disk_ok
+	tap_check disk_reads_known_content_at_end disk_ok
 fi
 
 loaded spapr_realmode && rmmod spapr_realmode
