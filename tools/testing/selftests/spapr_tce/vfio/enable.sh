@@ -82,9 +82,15 @@ tap_check disk_reads_known_content_before_insmod disk_ok
 
 modprobe vfio-pci
 modprobe vfio_iommu_spapr_tce
+# The in-tree container driver serves the container here; a vfio_spapr
+# with a container driver of its own must stay out of its way.
+VS_ARGS=
+modinfo -F parm /lab/modules/vfio_spapr.ko 2>/dev/null | grep -q '^container:' &&
+	VS_ARGS=container=0
+insmod_vs() { insmod /lab/modules/vfio_spapr.ko $VS_ARGS; }
 insmod_ours() {
 	{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
-		insmod /lab/modules/vfio_spapr.ko
+		insmod_vs
 }
 
 if [ -e "/sys/bus/pci/drivers/vfio-pci" ] && bind_vfio; then
@@ -134,7 +140,7 @@ else
 	tap_check disk_reads_known_content_after_rmmod disk_ok
 	rebind_fails() { ! bind_vfio; }
 	tap_check stock_behaviour_back_after_rmmod rebind_fails
-	reload_rebind() { insmod /lab/modules/vfio_spapr.ko && bind_vfio; }
+	reload_rebind() { insmod_vs && bind_vfio; }
 	tap_check reinsmod_vfio_spapr_and_rebind_edu reload_rebind
 	tap_check in_tree_container_driver_sets_container container
 	state
