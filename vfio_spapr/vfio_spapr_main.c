@@ -16,6 +16,7 @@
 #include <linux/notifier.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <spapr_tce/compat.h>
 #include <spapr_tce/version.h>
 #include "vs_internal.h"
 
@@ -64,20 +65,26 @@ static int __init vfio_spapr_init(void)
 		       VS_INTREE);
 		return -EBUSY;
 	}
+	ret = vs_enable_init();
+	if (ret)
+		return ret;
 	if (container) {
 		ret = register_module_notifier(&vs_module_nb);
 		if (ret)
-			return ret;
+			goto disable;
 		ret = vfio_register_iommu_driver(&vs_driver_ops);
 		if (ret) {
 			unregister_module_notifier(&vs_module_nb);
-			return ret;
+			goto disable;
 		}
 	}
 	vs_debugfs_init();
 	pr_info("version %s loaded%s\n", SPAPR_TCE_VERSION,
 		container ? ", serving sPAPR TCE v1/v2 containers" : "");
 	return 0;
+disable:
+	vs_enable_exit();
+	return ret;
 }
 
 static void __exit vfio_spapr_exit(void)
@@ -89,6 +96,7 @@ static void __exit vfio_spapr_exit(void)
 	}
 	/* Regions freed by RCU callbacks must be gone before our text. */
 	rcu_barrier();
+	vs_enable_exit();
 	pr_info("unloaded\n");
 }
 

@@ -109,4 +109,26 @@ static inline void spapr_compat_release_ownership(struct iommu_table_group *tg,
 }
 #endif
 
+/*
+ * Before v6.4 powerpc registers no iommu_ops, so vfio-pci cannot bind any
+ * device; vfio_spapr/vs_iommu_enable.c supplies them. On kernels with
+ * their own it is not built, and these stubs stand in for it.
+ */
+#ifdef SPAPR_NEED_VFIO_ENABLE
+int vs_enable_init(void);
+void vs_enable_exit(void);
+#else
+#include <linux/printk.h>
+
+static inline int vs_enable_init(void)
+{
+	pr_info("kernel has its own powerpc iommu_ops: VFIO enablement not needed\n");
+	return 0;
+}
+
+static inline void vs_enable_exit(void)
+{
+}
+#endif
+
 #endif

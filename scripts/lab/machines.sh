@@ -7,12 +7,32 @@
 # on pseries it sits alone on a second PHB (devices of our own are put on
 # pci.0 explicitly, or they would land there too); on powernv every root
 # port is its own PE.
+#
+# Every machine also carries a small virtio-blk disk of known content
+# (lab_disk), read-only, on a PHB or root port of its own, away from edu:
+# tests read it to show other devices' DMA keeps working. Its sha256 goes
+# to the guest as LAB_DISK_SHA256 (/lab/env).
 
 LAB_MACHINES="pseries pseries-hash pseries-nested powernv9 powernv8"
+
+# lab_disk: make the disk image once (4 MiB of numbered lines: every 4K
+# block differs, so a misplaced or corrupted block changes the checksum);
+# sets LAB_DISK and LAB_DISK_SHA256.
+lab_disk() {
+	LAB_DISK=${BUILD:?}/lab/disk.img
+	if [[ ! -s $LAB_DISK ]]; then
+		mkdir -p "$(dirname "$LAB_DISK")"
+		seq -w 1 600000 | head -c 4194304 >"$LAB_DISK.$$"
+		mv "$LAB_DISK.$$" "$LAB_DISK"
+	fi
+	LAB_DISK_SHA256=$(sha256sum "$LAB_DISK" | cut -d' ' -f1)
+}
 
 machine_setup() {
 	local mem=${LAB_MEM:-2G}
 	KERNEL_APPEND="console=hvc0"
+	lab_disk || return 2
+	local drive=(-drive "file=$LAB_DISK,format=raw,if=none,id=labdisk,readonly=on")
 	case $1 in
 	pseries|pseries-hash|pseries-nested)
 		local m=pseries
@@ -21,12 +41,14 @@ machine_setup() {
 		# DIMM slots: the guest may ask for memory hot-add (request.sh).
 		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem,slots=4,maxmem=8G" -vga none -net none
 			-device spapr-pci-host-bridge,index=1,id=phb1
-			-device edu,bus=phb1.0)
+			-device edu,bus=phb1.0
+			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pci.0)
 		;;
 	powernv9|powernv8)
 		[[ $1 == powernv9 ]] && mem=${LAB_MEM:-4G}
 		QEMU_ARGS=(-M "$1" -m "$mem" -net none
-			-device edu,bus=pcie.1)
+			-device edu,bus=pcie.1
+			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pcie.2)
 		;;
 	*)
 		echo "vm: unknown machine '$1' (one of: $LAB_MACHINES)" >&2
