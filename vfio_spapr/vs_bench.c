@@ -23,7 +23,7 @@
 #include "vs_internal.h"
 
 #define VS_BENCH_BASE	0x7f0000000000ULL
-#define VS_BENCH_DEVPA	(1ULL << 50)
+#define VS_BENCH_DEVPA	BIT_ULL(50)
 
 static u64 vs_bench_ua(u64 i)
 {

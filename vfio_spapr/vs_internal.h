@@ -55,7 +55,7 @@ struct vs_group {
 };
 
 struct vs_container {
-	struct mutex lock;
+	struct mutex lock;		/* serialises the container's ioctls */
 	bool v2;
 	bool enabled;
 	bool dynamic;			/* windows made through table group ops */

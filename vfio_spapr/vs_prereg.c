@@ -258,13 +258,11 @@ long vs_register(struct vs_container *c, u64 ua, u64 size)
 	mutex_lock(&vmm->lock);
 	r = mt_find(&vmm->regions, &idx, ua + size - 1);
 	if (r) {
-		if (r->ua != ua || r->size != size)
+		if (r->ua != ua || r->size != size) {
 			ret = -EINVAL;
-		else if (vs_reg_of(c, r))
+		} else if (vs_reg_of(c, r) || !atomic64_read(&r->mapped)) {
 			ret = -EBUSY;
-		else if (!atomic64_read(&r->mapped))
-			ret = -EBUSY;
-		else {
+		} else {
 			r->users++;
 			ret = 0;
 		}
@@ -313,15 +311,14 @@ long vs_unregister(struct vs_container *c, u64 ua, u64 size)
 	mutex_lock(&vmm->lock);
 	r = mtree_load(&vmm->regions, ua);
 	reg = r ? vs_reg_of(c, r) : NULL;
-	if (!reg || r->ua != ua || r->size != size) {
+	if (!reg || r->ua != ua || r->size != size)
 		ret = -ENOENT;
-	} else if (r->users > 1) {
+	else if (r->users > 1)
 		r->users--;
-	} else if (atomic64_cmpxchg(&r->mapped, 1, 0) != 1) {
+	else if (atomic64_cmpxchg(&r->mapped, 1, 0) != 1)
 		ret = -EBUSY;
-	} else {
+	else
 		vs_region_drop(vmm, r);
-	}
 	if (!ret) {
 		list_del(&reg->node);
 		kfree(reg);

@@ -224,7 +224,8 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 		ret = iommu_tce_xchg_no_kill(c->mm, tbl, first + i, &hpa, &old);
 		if (ret) {
 			pr_err_ratelimited("TCE %lx of table at %llx refused: %ld\n",
-			       first + i, (u64)tbl->it_offset << shift, ret);
+					   first + i, (u64)tbl->it_offset << shift,
+					   ret);
 			if (c->v2) {
 				*slot = cpu_to_be64(ua);
 				vs_tce_gone(c, w, first + i, 0);

@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 			pages = atol(argv[i + 1]);
 	}
 	if (group < 0 || pairs <= 0 || pages <= 0) {
-		fprintf(stderr, "usage: vfio_mapbench --group N [--type v1|v2] [--pairs N] [--pages N]\n");
+		fprintf(stderr,
+			"usage: vfio_mapbench --group N [--type v1|v2] [--pairs N] [--pages N]\n");
 		return 2;
 	}
 	container = open("/dev/vfio/vfio", O_RDWR);
@@ -86,8 +87,10 @@ int main(int argc, char **argv)
 			die("REGISTER_MEMORY");
 	}
 	map.vaddr = (uintptr_t)buf;
-	map.size = unmap.size = pages * pgsz;
-	map.iova = unmap.iova = info.dma32_window_start + 16 * pgsz;
+	map.size = pages * pgsz;
+	unmap.size = map.size;
+	map.iova = info.dma32_window_start + 16 * pgsz;
+	unmap.iova = map.iova;
 	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	/* One pair outside the timing: it creates a lazy default window. */
 	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ||
