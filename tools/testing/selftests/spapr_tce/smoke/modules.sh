@@ -18,6 +18,10 @@ version_ok() {
 }
 
 dmesg -c >/dev/null
+# insmod resolves no dependency: vfio_spapr needs vfio.ko, and must not
+# meet the in-tree container driver (it refuses to share with it).
+modprobe vfio
+rmmod vfio_iommu_spapr_tce 2>/dev/null
 for m in $MODS; do
 	tap_check "insmod_$m" insmod "/lab/modules/$m.ko"
 	tap_check "lsmod_shows_$m" loaded "$m"
