@@ -127,7 +127,7 @@ fi
 make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" \
 	>"$RES/selftests-build.log" 2>&1 ||
 	{ cat "$RES/selftests-build.log"; result FAIL host/selftests-build; }
-tests=$(cd "$BUILD/selftests/tests" && for t in *; do [[ -x $t ]] && echo "$t"; done)
+tests=$(cd "$BUILD/selftests/tests" && for t in *; do [[ -f $t && -x $t ]] && echo "$t"; done)
 
 # lab_one MACHINE KERNEL TESTS...: one boot; its results into a file.
 lab_one() {
