@@ -55,18 +55,30 @@ if [ "$drv" != vfio-pci ]; then
 	tap_fail bind_edu_to_vfio_pci "driver '$drv': $why"
 	exit 1
 fi
+# vfio-pci resets the device at every open and close; on powernv that is
+# a secondary bus reset through OPAL, about 10 s each under TCG, and
+# vfio_edu opens the device once per case. The container does not care
+# about resets: switch them off for the run (restored at the end).
+[ -w "$dev/reset_method" ] && echo "" >"$dev/reset_method" 2>/dev/null
 group=$(basename "$(readlink "$dev/iommu_group")")
 [ -c "/dev/vfio/$group" ] || { tap_plan 1; tap_fail vfio_group_node "no /dev/vfio/$group"; exit 1; }
 
-# Which container types the machine gives the in-tree driver what it
-# needs for (in-tree behaviour observed on each, see the reasons):
+# Which container types this machine and kernel can serve (observed
+# with the in-tree driver): pseries 6.12 does v1 and v2 (the table group
+# has DDW ops through the hypervisor: 4K/64K/2M/16M pages, 2 windows, 1
+# level); powernv does both everywhere. pseries 6.1 has no table group
+# ops, so in-tree refuses the v2 attach; 6.1 cannot bind vfio-pci at all
+# today, so that rule only matters once it can.
 types="v1 v2"
 v2_skip=
 case $LAB_MACHINE/$LAB_KERNEL in
 pseries*/6.1)
-	v2_skip="in-tree: pseries 6.1 table group has no ops (no DDW for VFIO), v2 SET_IOMMU fails EPERM"
+	v2_skip="pseries 6.1: the table group has no ops (no DDW for VFIO), in-tree v2 attach fails EPERM"
 	;;
 esac
+# The in-tree driver's known bugs are reported as SKIPs, with the bug.
+edu_opts=
+[ "$CONTAINER" = intree ] && edu_opts=--intree
 
 load_container() {
 	case $CONTAINER in
@@ -101,17 +113,18 @@ if load_container; then
 else
 	tap_fail "load_container_$CONTAINER"
 fi
-echo "# $LAB_MACHINE $LAB_KERNEL, container $CONTAINER, page size $(getconf PAGESIZE 2>/dev/null)"
+echo "# $LAB_MACHINE $LAB_KERNEL, container $CONTAINER"
 
 # 64K IOMMU pages on a 4K-page kernel need hugetlb backing
-echo 8 >/proc/sys/vm/nr_hugepages 2>/dev/null
+[ -w /proc/sys/vm/nr_hugepages ] && echo 8 >/proc/sys/vm/nr_hugepages
 
 for t in $types; do
 	if [ $t = v2 ] && [ -n "$v2_skip" ]; then
 		tap_skip "v2_container" "$v2_skip"
 		continue
 	fi
-	"$EDU" --group "$group" --dev "$edu" --type $t >/tmp/vfio_edu.$t.tap 2>&1
+	"$EDU" --group "$group" --dev "$edu" --type $t $edu_opts \
+		>/tmp/vfio_edu.$t.tap 2>&1
 	tap_include /tmp/vfio_edu.$t.tap
 	# a crash or an early exit shows as missing cases
 	want=$(($("$EDU" --list --type $t | wc -l) + 1))
@@ -119,6 +132,7 @@ for t in $types; do
 	[ "$got" = "$want" ] || tap_fail "${t}_vfio_edu_ran_all_cases" "ran $got of $want"
 done
 
+[ -w "$dev/reset_method" ] && echo default >"$dev/reset_method" 2>/dev/null
 case $CONTAINER in
 intree) tap_check container_driver_is_intree loaded vfio_iommu_spapr_tce ;;
 ours) tap_check container_driver_is_ours_only sh -c "loaded() { lsmod | grep -q \"^\$1 \"; }; loaded vfio_spapr && ! loaded vfio_iommu_spapr_tce" ;;
