@@ -11,6 +11,11 @@
 #   intree  the stock vfio_iommu_spapr_tce (the reference behaviour)
 #   ours    /lab/modules/spapr_realmode.ko and vfio_spapr.ko, with the
 #           stock one kept out
+#
+# Each case opens the device afresh, which costs about 5 s on powernv
+# under TCG (ownership and default-window setup), so this takes about
+# 10 minutes there:
+# lab-test-timeout: 1200
 CONTAINER=${CONTAINER:-ours}
 
 . /lab/tests/lib.sh
