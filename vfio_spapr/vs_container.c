@@ -142,14 +142,10 @@ static int vs_attach_group(void *data, struct iommu_group *grp,
 	ret = spapr_compat_take_ownership(tg, dynamic);
 	if (ret)
 		goto free;
-	if (dynamic) {
+	if (dynamic)
 		ret = vs_windows_set_on(c, tg);
-	} else {
-		/* Charging v2's view of the TCEs needs the owner's mm. */
-		ret = vs_mm_set(c);
-		if (!ret)
-			ret = vs_fixed_windows_adopt(c, tg);
-	}
+	else
+		vs_fixed_windows_adopt(c, tg);
 	if (ret) {
 		spapr_compat_release_ownership(tg, dynamic);
 		goto free;
@@ -281,6 +277,8 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 	ret = vs_window_default(c);
 	if (!ret)
 		ret = vs_range_window(c, p.iova, p.vaddr, p.size, &w);
+	if (!ret)
+		ret = vs_window_ready(c, w);
 	if (!ret)
 		ret = vs_map(c, w, p.iova, p.vaddr, p.size, dir);
 	mutex_unlock(&c->lock);

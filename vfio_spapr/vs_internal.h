@@ -46,6 +46,7 @@ struct vs_window {
 	bool created;			/* by us: freed when removed */
 	__be64 *ua_shadow;		/* v2 over a fixed window: ua per TCE */
 	unsigned long charged;		/* pages of locked_vm for the table */
+	unsigned long live;		/* TCEs set: clearing stops at none */
 };
 
 struct vs_group {
@@ -106,7 +107,8 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 long vs_window_remove(struct vs_container *c, u64 start);
 long vs_window_default(struct vs_container *c);
 void vs_windows_free(struct vs_container *c);
-long vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg);
+void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg);
+long vs_window_ready(struct vs_container *c, struct vs_window *w);
 long vs_windows_set_on(struct vs_container *c, struct iommu_table_group *tg);
 void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);
 

@@ -55,6 +55,7 @@ static void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 	__be64 *slot;
 
 	atomic64_inc(&vs_stats.tces_cleared);
+	w->live--;
 	if (!c->v2) {
 		unpin_user_page(pfn_to_page(hpa >> PAGE_SHIFT));
 		atomic64_dec(&vs_stats.pinned_pages);
@@ -89,7 +90,8 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	unsigned long last = first + (size >> tbl->it_page_shift);
 	unsigned long entry;
 
-	for (entry = first; entry < last; entry++) {
+	/* Each TCE is an hcall on pseries: a table with none live is done. */
+	for (entry = first; entry < last && w->live; entry++) {
 		enum dma_data_direction dir = DMA_NONE;
 		unsigned long hpa = 0;
 
@@ -226,6 +228,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 			pr_err_ratelimited("TCE %lx of table at %llx refused: %ld\n",
 					   first + i, (u64)tbl->it_offset << shift,
 					   ret);
+			w->live++;
 			if (c->v2) {
 				*slot = cpu_to_be64(ua);
 				vs_tce_gone(c, w, first + i, 0);
@@ -238,6 +241,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 		/* Checked free above, under the container lock. */
 		WARN_ON_ONCE(old != DMA_NONE);
 		atomic64_inc(&vs_stats.tces_set);
+		w->live++;
 		if (c->v2)
 			*slot = cpu_to_be64(ua);
 		else

@@ -182,39 +182,43 @@ long vs_window_default(struct vs_container *c)
  * vs_fixed_windows_adopt() - take the tables of a group without ops.
  * @c: the container (lock held, no window yet)
  * @tg: the group's table group
- *
- * Return: 0, or -ENOMEM (v2's view of the TCEs over RLIMIT_MEMLOCK).
  */
-long vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg)
+void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg)
 {
 	int i;
 
-	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
-		struct iommu_table *tbl = tg->tables[i];
-		struct vs_window *w = &c->win[i];
-		unsigned long pages;
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
+		if (tg->tables[i])
+			c->win[i].tbl = iommu_tce_table_get(tg->tables[i]);
+}
 
-		if (!tbl)
-			continue;
-		if (c->v2) {
-			pages = DIV_ROUND_UP(tbl->it_size * sizeof(__be64),
-					     PAGE_SIZE);
-			if (vs_charge(c->mm, pages))
-				goto undo;
-			w->ua_shadow = kvcalloc(tbl->it_size, sizeof(__be64),
-						GFP_KERNEL);
-			if (!w->ua_shadow) {
-				vs_uncharge(c->mm, pages);
-				goto undo;
-			}
-			w->charged = pages;
-		}
-		w->tbl = iommu_tce_table_get(tbl);
+/**
+ * vs_window_ready() - make @w able to take v2 mappings.
+ * @c: the container (lock held)
+ * @w: a window of @c
+ *
+ * A fixed window has no user-address view from the platform: v2 makes
+ * its own at the first mapping, as a dynamic container makes its default
+ * window, and charges it first.
+ *
+ * Return: 0, or -ENOMEM (over RLIMIT_MEMLOCK, or no memory).
+ */
+long vs_window_ready(struct vs_container *c, struct vs_window *w)
+{
+	unsigned long pages;
+
+	if (!c->v2 || c->dynamic || w->ua_shadow)
+		return 0;
+	pages = DIV_ROUND_UP(w->tbl->it_size * sizeof(__be64), PAGE_SIZE);
+	if (vs_charge(c->mm, pages))
+		return -ENOMEM;
+	w->ua_shadow = kvcalloc(w->tbl->it_size, sizeof(__be64), GFP_KERNEL);
+	if (!w->ua_shadow) {
+		vs_uncharge(c->mm, pages);
+		return -ENOMEM;
 	}
+	w->charged = pages;
 	return 0;
-undo:
-	vs_windows_free(c);
-	return -ENOMEM;
 }
 
 /**
@@ -268,8 +272,4 @@ void vs_windows_free(struct vs_container *c)
 	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
 		if (c->win[i].tbl)
 			vs_window_release(c, &c->win[i]);
-		else
-			vs_uncharge(c->mm, c->win[i].charged);
-	/* A half-adopted window may hold a charge but no table. */
-	memset(c->win, 0, sizeof(c->win));
 }

@@ -2104,7 +2104,8 @@ int main(int argc, char **argv)
 			printf("ok %d %s_locked_vm_and_pins_back_to_start\n", k + 1,
 			       tbit == V1 ? "v1" : "v2");
 		} else {
-			printf("not ok %d %s_locked_vm_and_pins_back_to_start\n# VmLck %ld kB (start %ld), pinned %ld (start %ld)\n",
+			printf("not ok %d %s_locked_vm_and_pins_back_to_start\n"
+			       "# VmLck %ld kB (start %ld), pinned %ld (start %ld)\n",
 			       k + 1, tbit == V1 ? "v1" : "v2", kb, kb_start,
 			       pins, pins_start);
 			failed++;
