@@ -90,6 +90,9 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 
 	if (!tg)
 		return -ENXIO;
+	/* The in-tree order of checks: page size, then the platform. */
+	if (page_shift >= 64 || !(tg->pgsizes & (1ULL << page_shift)))
+		return -EINVAL;
 	if (!c->dynamic)
 		return -EPERM;
 	for (num = 0; num < IOMMU_TABLE_GROUP_MAX_TABLES; num++) {
@@ -100,8 +103,6 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	}
 	if (!w)
 		return -ENOSPC;
-	if (page_shift >= 64 || !(tg->pgsizes & (1ULL << page_shift)))
-		return -EINVAL;
 	bytes = tg->ops->get_table_size(page_shift, size, levels);
 	if (!bytes)
 		return -EINVAL;

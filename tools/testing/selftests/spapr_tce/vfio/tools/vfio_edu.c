@@ -80,6 +80,11 @@ static int opt_group = -1;
 static const char *opt_dev;
 static int opt_type;
 static bool opt_intree;	/* the in-tree driver: its known bugs are SKIPs */
+/*
+ * Our vfio_spapr where the platform has no table group ops (pseries
+ * before v6.4): v2 over the group's own fixed window, no DDW.
+ */
+static bool opt_fixed;
 static long pgsz;
 static int pgshift;
 static bool powernv;
@@ -778,6 +783,9 @@ static int t_get_info(void)
 		      in.flags);
 		CHECK(!in.ddw.pgsizes && !in.ddw.levels,
 		      "v1 ddw info not zeroed");
+	} else if (opt_fixed) {
+		CHECK(in.flags == 0, "v2 over a fixed window: flags %#x, want 0",
+		      in.flags);
 	} else {
 		CHECK(in.flags & VFIO_IOMMU_SPAPR_INFO_DDW,
 		      "v2 flags %#x lack DDW", in.flags);
@@ -895,7 +903,7 @@ static int t_v1_flow(int step)
 	struct env e;
 	struct buf b = { 0 }, chk = { 0 };
 	uint64_t iova;
-	long kb0, kb1, want, r, deftbl = 0;
+	long kb0, kb1, want, r, deftbl = 0, mapkb = 0;
 	int rc = PASS;
 
 	kb0 = vmlck_kb();
@@ -916,11 +924,12 @@ static int t_v1_flow(int step)
 
 	r = xioctl(e.container, VFIO_IOMMU_ENABLE, NULL);
 	kb1 = vmlck_kb();
-	want = (long)e.info.dma32_window_size / 1024;
+	/* in-tree charges the whole window; ours charges each mapping */
+	want = opt_intree ? (long)e.info.dma32_window_size / 1024 : 0;
 	diag("ENABLE: VmLck %ld -> %ld kB (window %#x)", kb0, kb1,
 	     e.info.dma32_window_size);
 	CHECK(r == 0, "ENABLE: %s", err_name(r));
-	CHECK(kb1 - kb0 == want, "ENABLE charged %ld kB, want %ld (window)",
+	CHECK(kb1 - kb0 == want, "ENABLE charged %ld kB, want %ld",
 	      kb1 - kb0, want);
 	r = xioctl(e.container, VFIO_IOMMU_ENABLE, NULL);
 	CHECK(r == -EBUSY, "second ENABLE: %s, want EBUSY", err_name(r));
@@ -936,9 +945,11 @@ static int t_v1_flow(int step)
 	r = map_dma(&e, iova, b.p, b.len, RW);
 	CHECK(r == 0, "MAP_DMA %#llx+%#zx: %s", (unsigned long long)iova,
 	      b.len, err_name(r));
-	deftbl = vmlck_kb() - kb1;
-	diag("first MAP: VmLck +%ld kB (default window table formula %ld kB)",
-	     deftbl, table_kb(12, e.info.dma32_window_size, 1));
+	/* ours: the mapped bytes, rounded up to pages, are charged too */
+	mapkb = opt_intree ? 0 : (long)((b.len + pgsz - 1) / pgsz * pgsz / 1024);
+	deftbl = vmlck_kb() - kb1 - mapkb;
+	diag("first MAP: VmLck +%ld kB (mapping %ld kB; default window table formula %ld kB)",
+	     deftbl + mapkb, mapkb, table_kb(12, e.info.dma32_window_size, 1));
 	CHECK(deftbl == 0 || deftbl == table_kb(12, e.info.dma32_window_size, 1),
 	      "first MAP charged %ld kB: neither 0 nor the default window table",
 	      deftbl);
@@ -951,6 +962,10 @@ static int t_v1_flow(int step)
 
 	r = unmap_dma(&e, iova, b.len);
 	CHECK(r == 0, "UNMAP_DMA: %s", err_name(r));
+	CHECK(vmlck_kb() == kb1 + deftbl,
+	      "after UNMAP VmLck %ld kB, want %ld (the mapping uncharged)",
+	      vmlck_kb(), kb1 + deftbl);
+	mapkb = 0;
 	if (step == 4)
 		goto disable;
 
@@ -999,9 +1014,9 @@ disable:
 		/* the default window's table stays until the container
 		 * goes */
 		kb1 = vmlck_kb();
-		if (rc == PASS && (r2 || kb1 != kb0 + deftbl)) {
+		if (rc == PASS && (r2 || kb1 != kb0 + deftbl + mapkb)) {
 			say("DISABLE: %s, VmLck %ld kB, want %ld", err_name(r2),
-			    kb1, kb0 + deftbl);
+			    kb1, kb0 + deftbl + mapkb);
 			rc = FAIL;
 		}
 		if (rc == PASS && step == 7) {
@@ -1033,6 +1048,41 @@ static int t_v1_blocked_write(void) { return t_v1_flow(5); }
 static int t_v1_blocked_read(void) { return t_v1_flow(6); }
 static int t_v1_disable(void) { return t_v1_flow(7); }
 
+/* ours, v1: MAP over RLIMIT_MEMLOCK fails ENOMEM, pins and charges nothing */
+static int v1_map_memlock(struct env *e, long kb0)
+{
+	struct buf b = { 0 };
+	struct limit l;
+	uint64_t iova;
+	long r, pins0;
+	int rc = PASS;
+
+	CHECK(!buf_alloc(&b, 64 * pgsz, pgsz, PROT_READ | PROT_WRITE, false),
+	      "buffer: %s", strerror(errno));
+	CHECK(!pick_iova(e, b.len, &iova), "no IOVA");
+	r = xioctl(e->container, VFIO_IOMMU_ENABLE, NULL);
+	CHECK(r == 0, "ENABLE: %s", err_name(r));
+	/* a first small map makes the default window: not under test */
+	r = map_dma(e, iova, b.p, pgsz, RW);
+	CHECK(r == 0, "MAP of one page: %s", err_name(r));
+	kb0 = vmlck_kb();
+	pins0 = pins_outstanding();
+	CHECK(!limit_memlock(&l), "setrlimit/capset: %s", strerror(errno));
+	r = map_dma(e, iova + pgsz, (char *)b.p + pgsz, b.len - pgsz, RW);
+	unlimit_memlock(&l);
+	CHECK(r == -ENOMEM, "MAP over RLIMIT_MEMLOCK: %s, want ENOMEM",
+	      err_name(r));
+	CHECK(vmlck_kb() == kb0, "VmLck %ld kB, was %ld", vmlck_kb(), kb0);
+	CHECK(pins_outstanding() == pins0, "pins %ld, were %ld",
+	      pins_outstanding(), pins0);
+	r = map_dma(e, iova + pgsz, (char *)b.p + pgsz, b.len - pgsz, RW);
+	CHECK(r == 0, "MAP with CAP_IPC_LOCK: %s", err_name(r));
+	unmap_dma(e, iova, b.len);
+out:
+	buf_free(&b);
+	return rc;
+}
+
 static int t_v1_enable_memlock(void)
 {
 	struct limit l;
@@ -1043,6 +1093,11 @@ static int t_v1_enable_memlock(void)
 	if (env_open(&e, VFIO_SPAPR_TCE_IOMMU))
 		return FAIL;
 	kb0 = vmlck_kb();
+	if (!opt_intree) {
+		/* ours charges at MAP: a map over the limit fails */
+		rc = v1_map_memlock(&e, kb0);
+		goto out;
+	}
 	CHECK(!limit_memlock(&l), "setrlimit/capset: %s", strerror(errno));
 	r = xioctl(e.container, VFIO_IOMMU_ENABLE, NULL);
 	unlimit_memlock(&l);
@@ -1264,7 +1319,17 @@ static int t_bad(int which)
 		} else {
 			m.vaddr = (uintptr_t)ro.p;
 			r = xioctl(c, VFIO_IOMMU_MAP_DMA, &m);
-			if (r == -EFAULT) {
+			if (r == -EFAULT && !opt_intree) {
+				/* ours pins for write only when the device may
+				 * write: a READ-only map of it is fine */
+				long r2;
+
+				m.flags = VFIO_DMA_MAP_FLAG_READ;
+				r2 = xioctl(c, VFIO_IOMMU_MAP_DMA, &m);
+				CHECK(r2 == 0, "READ-only MAP of a read-only mapping: %s, want 0",
+				      err_name(r2));
+				xioctl(c, VFIO_IOMMU_UNMAP_DMA, &u);
+			} else if (r == -EFAULT) {
 				/*
 				 * in-tree v1 takes the pin direction from
 				 * iommu_tce_direction(vaddr), which has no
@@ -1389,6 +1454,30 @@ static int t_double_map(void)
 	CHECK(r == 0, "first MAP: %s", err_name(r));
 	r = map_dma(&f.e, f.probe_iova, b2.p, b2.len, RW);
 	diag("second MAP of the same IOVA: %s", err_name(r));
+	if (!opt_intree) {
+		/* ours refuses to replace a live TCE and changes nothing */
+		CHECK(r == -EBUSY, "second MAP of the same IOVA: %s, want EBUSY",
+		      err_name(r));
+		CHECK(vmlck_kb() == kb + (v2 ? 0 : (long)f.probe.len / 1024),
+		      "VmLck %ld kB, want %ld", vmlck_kb(),
+		      kb + (v2 ? 0 : (long)f.probe.len / 1024));
+		memset(f.probe.p, 0x11, XFER);
+		fill(f.ok.p, XFER, 0x4455);
+		CHECK(!edu_dma(&f.e, f.ok_iova, XFER, false) &&
+		      !edu_dma(&f.e, f.probe_iova, XFER, true), "DMA failed");
+		CHECK(filled(f.probe.p, XFER, 0x4455),
+		      "the first mapping no longer gets the data");
+		r = unmap_dma(&f.e, f.probe_iova, f.probe.len);
+		CHECK(r == 0, "UNMAP: %s", err_name(r));
+		if (v2) {
+			CHECK(!reg_mem(&f.e, false, f.probe.p, f.probe.len) &&
+			      !reg_mem(&f.e, false, b2.p, b2.len),
+			      "UNREGISTER after UNMAP failed");
+			f.base_kb = vmlck_kb();
+		}
+		rc = fix_same(&f, 0x88);
+		goto out;
+	}
 	CHECK(r == 0, "second MAP of the same IOVA: %s, want 0 (replaces)",
 	      err_name(r));
 	CHECK(vmlck_kb() == kb, "VmLck %ld kB, was %ld", vmlck_kb(), kb);
@@ -1527,6 +1616,24 @@ static int t_v2_unreg_busy(void) { return t_v2_flow(3); }
 static int t_v2_unmap_unreg(void) { return t_v2_flow(4); }
 
 /* REGISTER and CREATE over RLIMIT_MEMLOCK without CAP_IPC_LOCK */
+/* ours over a fixed window: no window can be removed or created */
+static int fixed_no_windows(struct env *e)
+{
+	uint64_t start = 0;
+	long kb0 = vmlck_kb(), r;
+	int rc = PASS;
+
+	r = remove_win(e, e->info.dma32_window_start);
+	CHECK(r == -EPERM, "REMOVE of the fixed window: %s, want EPERM",
+	      err_name(r));
+	r = create_win(e, 12, 1ull << 28, 1, &start);
+	CHECK(r == -EPERM, "CREATE on a fixed window: %s, want EPERM",
+	      err_name(r));
+	CHECK(vmlck_kb() == kb0, "VmLck %ld kB, was %ld", vmlck_kb(), kb0);
+out:
+	return rc;
+}
+
 static int t_v2_memlock(int create)
 {
 	struct limit l;
@@ -1540,6 +1647,10 @@ static int t_v2_memlock(int create)
 		return FAIL;
 	CHECK(!buf_alloc(&b, 16 * pgsz, pgsz, PROT_READ | PROT_WRITE, false),
 	      "buffer: %s", strerror(errno));
+	if (create && opt_fixed) {
+		rc = fixed_no_windows(&e);
+		goto out;
+	}
 	if (create) {
 		/* drop the pending default window so CREATE charges only
 		 * its own table */
@@ -1617,6 +1728,11 @@ static int t_v2_ddw(int low)
 
 	if (env_open(&e, VFIO_SPAPR_TCE_v2_IOMMU))
 		return FAIL;
+	if (opt_fixed) {
+		rc = fixed_no_windows(&e);
+		env_close(&e);
+		return rc;
+	}
 	backed = ddw_backing(&b, 16);
 	if (!backed) {
 		/* a 4K-page kernel without hugetlb: register plain pages */
@@ -1979,7 +2095,7 @@ int main(int argc, char **argv)
 		{ "group", 1, NULL, 'g' }, { "dev", 1, NULL, 'd' },
 		{ "type", 1, NULL, 't' }, { "case", 1, NULL, 'c' },
 		{ "skip", 1, NULL, 's' }, { "list", 0, NULL, 'l' },
-		{ "intree", 0, NULL, 'i' },
+		{ "intree", 0, NULL, 'i' }, { "fixed", 0, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pat = NULL, *skips[16];
@@ -2011,6 +2127,7 @@ int main(int argc, char **argv)
 			break;
 		case 'l': list = true; break;
 		case 'i': opt_intree = true; break;
+		case 'f': opt_fixed = true; break;
 		default: usage();
 		}
 	}
