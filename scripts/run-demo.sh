@@ -10,11 +10,12 @@ MACHINE=${MACHINE:-powernv9}
 KERNEL=${KERNEL:-6.1}
 
 make -s -C "$TOP" KERNEL="$KERNEL" modules >/dev/null
+make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" >/dev/null
 log=$BUILD/lab/logs/run-$MACHINE-$KERNEL.log
 echo "make run: booting $MACHINE with Debian kernel $KERNEL under QEMU (TCG)..."
 set +e
 "$TOP/scripts/vm" --no-build --machine "$MACHINE" --kernel "$KERNEL" \
-	--log "$log" -- demo >/dev/null
+	--log "$log" --add "$BUILD/selftests/tests:/lab/tests" -- demo >/dev/null
 rc=$?
 set -e
 sed -n '/^LAB-START/,/^LAB-EXIT/{/^LAB-/d;p}' "$log"
