@@ -52,6 +52,9 @@ static void vs_detach_locked(struct vs_container *c, struct vs_group *g)
 {
 	list_del(&g->node);
 	if (c->dynamic) {
+		/* The last group takes the hardware windows with it. */
+		if (list_empty(&c->groups))
+			vs_windows_clear(c);
 		vs_windows_unset_on(c, g->tg);
 	} else {
 		/* Fixed windows are the group's own tables. */

@@ -110,6 +110,7 @@ void vs_windows_free(struct vs_container *c);
 void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg);
 long vs_window_ready(struct vs_container *c, struct vs_window *w);
 long vs_windows_set_on(struct vs_container *c, struct iommu_table_group *tg);
+void vs_windows_clear(struct vs_container *c);
 void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);
 
 /* vs_tce.c */

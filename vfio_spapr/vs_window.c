@@ -90,11 +90,10 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 
 	if (!tg)
 		return -ENXIO;
-	/* The in-tree order of checks: page size, then the platform. */
-	if (page_shift >= 64 || !(tg->pgsizes & (1ULL << page_shift)))
-		return -EINVAL;
 	if (!c->dynamic)
 		return -EPERM;
+	if (page_shift >= 64 || !(tg->pgsizes & (1ULL << page_shift)))
+		return -EINVAL;
 	for (num = 0; num < IOMMU_TABLE_GROUP_MAX_TABLES; num++) {
 		if (!c->win[num].tbl) {
 			w = &c->win[num];
@@ -246,6 +245,27 @@ long vs_windows_set_on(struct vs_container *c, struct iommu_table_group *tg)
 		}
 	}
 	return 0;
+}
+
+/**
+ * vs_windows_clear() - clear every TCE of every window of @c.
+ * @c: the container (lock held)
+ *
+ * Done while the windows are still programmed: on pseries a TCE is set
+ * and read back through the hypervisor, which forgets a window once it is
+ * unset, and with it what its TCEs held.
+ */
+void vs_windows_clear(struct vs_container *c)
+{
+	int i;
+
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+		struct iommu_table *tbl = c->win[i].tbl;
+
+		if (tbl)
+			vs_unmap(c, &c->win[i], tbl->it_offset << tbl->it_page_shift,
+				 tbl->it_size << tbl->it_page_shift);
+	}
 }
 
 /**

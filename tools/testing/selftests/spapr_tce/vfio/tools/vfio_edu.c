@@ -203,6 +203,9 @@ static int limit_memlock(struct limit *l)
 		return -1;
 	r = l->old;
 	r.rlim_cur = (rlim_t)kb * 1024;
+	/* a table may already hold more than the default hard limit */
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < r.rlim_cur)
+		r.rlim_max = r.rlim_cur;
 	if (setrlimit(RLIMIT_MEMLOCK, &r))
 		return -1;
 	return cap_ipc_lock(false);
@@ -544,17 +547,28 @@ static const char *err_name(long r)
 	static char s[32];
 
 	switch (r) {
-	case 0: return "0";
-	case -EINVAL: return "EINVAL";
-	case -ENOENT: return "ENOENT";
-	case -EBUSY: return "EBUSY";
-	case -EPERM: return "EPERM";
-	case -ENXIO: return "ENXIO";
-	case -EFAULT: return "EFAULT";
-	case -ENOMEM: return "ENOMEM";
-	case -ENOTTY: return "ENOTTY";
-	case -ENODEV: return "ENODEV";
-	case -ENOSPC: return "ENOSPC";
+	case 0:
+		return "0";
+	case -EINVAL:
+		return "EINVAL";
+	case -ENOENT:
+		return "ENOENT";
+	case -EBUSY:
+		return "EBUSY";
+	case -EPERM:
+		return "EPERM";
+	case -ENXIO:
+		return "ENXIO";
+	case -EFAULT:
+		return "EFAULT";
+	case -ENOMEM:
+		return "ENOMEM";
+	case -ENOTTY:
+		return "ENOTTY";
+	case -ENODEV:
+		return "ENODEV";
+	case -ENOSPC:
+		return "ENOSPC";
 	}
 	snprintf(s, sizeof(s), r < 0 ? "errno %ld" : "returned %ld",
 		 r < 0 ? -r : r);
@@ -1389,6 +1403,9 @@ static int t_bad(int which)
 	case B_CREATE_PGSHIFT:
 		cr.page_shift = 13;	/* 8K: no platform has it */
 		r = xioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr);
+		/* a fixed window refuses any CREATE first */
+		if (opt_fixed)
+			want = -EPERM;
 		break;
 	case B_REMOVE_UNKNOWN:
 		rm.start_addr = 1ull << 40;
@@ -2018,6 +2035,12 @@ static const struct tcase cases[] = {
  * through a pipe. Afterwards no page may stay pinned: the kernel's
  * FOLL_PIN counters must be back where they were.
  */
+static int report_failure(int k, const char *name)
+{
+	printf("not ok %d %s\n# %s\n", k, name, why);
+	return 1;
+}
+
 static int run_case(const struct tcase *c)
 {
 	long pins0 = pins_outstanding(), pins1;
@@ -2053,8 +2076,10 @@ static int run_case(const struct tcase *c)
 		return FAIL;
 	}
 	rc = WEXITSTATUS(st);
-	/* v2 regions are unpinned from an RCU callback (mm_iommu_free):
-	 * give the counters up to 5 s to come back */
+	/*
+	 * v2 regions are unpinned from an RCU callback (mm_iommu_free):
+	 * give the counters up to 5 s to come back
+	 */
 	for (n = 0; n < 100; n++) {
 		pins1 = pins_outstanding();
 		if (pins1 == pins0)
@@ -2080,17 +2105,19 @@ static const char *tname(const struct tcase *c, int tbit)
 	return s;
 }
 
-static void usage(void)
+static void print_help(void)
 {
 	fprintf(stderr,
-		"usage: vfio_edu --group N --dev DDDD:BB:DD.F --type v1|v2 [--case REGEX] [--skip REGEX:REASON]... [--intree] [--list]\n"
+		"Usage: vfio_edu --group N --dev DDDD:BB:DD.F --type v1|v2 [--case REGEX] [--skip REGEX:REASON]... [--intree] [--fixed] [--list]\n"
 		"  --intree: the container is the in-tree driver; a case that hits one of its\n"
-		"            known bugs is reported as SKIP with the bug as the reason\n");
+		"            known bugs is reported as SKIP with the bug as the reason\n"
+		"  --fixed:  ours over a window the platform cannot change (pseries < 6.4)\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
+	const char *reason;
 	static const struct option lo[] = {
 		{ "group", 1, NULL, 'g' }, { "dev", 1, NULL, 'd' },
 		{ "type", 1, NULL, 't' }, { "case", 1, NULL, 'c' },
@@ -2109,42 +2136,55 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (o) {
-		case 'g': opt_group = atoi(optarg); break;
-		case 'd': opt_dev = optarg; break;
+		case 'g':
+			opt_group = atoi(optarg);
+			break;
+		case 'd':
+			opt_dev = optarg;
+			break;
 		case 't':
 			if (!strcmp(optarg, "v1"))
 				opt_type = VFIO_SPAPR_TCE_IOMMU;
 			else if (!strcmp(optarg, "v2"))
 				opt_type = VFIO_SPAPR_TCE_v2_IOMMU;
 			else
-				usage();
+				print_help();
 			break;
-		case 'c': pat = optarg; break;
+		case 'c':
+			pat = optarg;
+			break;
 		case 's':
 			if (nskip == 16)
-				usage();
+				print_help();
 			skips[nskip++] = optarg;
 			break;
-		case 'l': list = true; break;
-		case 'i': opt_intree = true; break;
-		case 'f': opt_fixed = true; break;
-		default: usage();
+		case 'l':
+			list = true;
+			break;
+		case 'i':
+			opt_intree = true;
+			break;
+		case 'f':
+			opt_fixed = true;
+			break;
+		default:
+			print_help();
 		}
 	}
 	if (!opt_type || (!list && (opt_group < 0 || !opt_dev)))
-		usage();
+		print_help();
 	if (pat && regcomp(&re, pat, REG_EXTENDED | REG_NOSUB))
-		usage();
+		print_help();
 	/* --skip REGEX:REASON: report matching cases as SKIP with REASON */
 	for (i = 0; i < nskip; i++) {
 		char *s = strdup(skips[i]), *c = strchr(s, ':');
 
 		if (!c)
-			usage();
+			print_help();
 		*c = 0;
 		sreason[i] = c + 1;
 		if (regcomp(&sre[i], s, REG_EXTENDED | REG_NOSUB))
-			usage();
+			print_help();
 	}
 	pgsz = sysconf(_SC_PAGESIZE);
 	pgshift = ilog2u(pgsz);
@@ -2196,17 +2236,16 @@ int main(int argc, char **argv)
 		t0 = now_ms();
 		rc = run_case(&cases[i]);
 		diag("%s took %ld ms", cases[i].name, now_ms() - t0);
+		reason = why;
+		if (!strncmp(why, "SKIP ", 5))
+			reason += 5;
 		if (rc == SKIP)
 			printf("ok %d %s # SKIP %s\n", k,
-			       tname(&cases[i], tbit),
-			       why + (strncmp(why, "SKIP ", 5) ? 0 : 5));
+			       tname(&cases[i], tbit), reason);
 		else if (rc == PASS)
 			printf("ok %d %s\n", k, tname(&cases[i], tbit));
-		else {
-			printf("not ok %d %s\n# %s\n", k,
-			       tname(&cases[i], tbit), why);
-			failed++;
-		}
+		else
+			failed += report_failure(k, tname(&cases[i], tbit));
 	}
 	/* after all cases: nothing left locked or pinned */
 	{
