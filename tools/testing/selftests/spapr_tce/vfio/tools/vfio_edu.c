@@ -1943,8 +1943,10 @@ static int t_exit(void)
 		say("reopening after the child: %s", why);
 		goto out;
 	}
-	/* the child had both the fixture's IOVA and the probe IOVA
-	 * mapped: the probe one must be gone now */
+	/*
+	 * the child had both the fixture's IOVA and the probe IOVA
+	 * mapped: the probe one must be gone now
+	 */
 	rc = fix_same(&f, 0x9900);
 	fix_close(&f);
 out:
@@ -2026,7 +2028,8 @@ static const struct tcase cases[] = {
 	{ "child_exit_with_live_mappings_leaks_nothing", V1 | V2, t_exit, 0, false },
 };
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NCASES ARRAY_SIZE(cases)
 
 /*
  * Run one case in a child process: whatever a case leaves registered in
