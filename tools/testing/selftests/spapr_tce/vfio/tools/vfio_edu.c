@@ -167,10 +167,12 @@ static long pins_outstanding(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* CAP_IPC_LOCK and RLIMIT_MEMLOCK: account_locked_vm() bypasses the
+/*
+ * CAP_IPC_LOCK and RLIMIT_MEMLOCK: account_locked_vm() bypasses the
  * limit when capable(CAP_IPC_LOCK), and we run as root, so the limit
  * cases drop the capability from the effective set (it stays permitted
  * and comes back afterwards).
+ * /
  */
 
 static int cap_ipc_lock(bool on)
@@ -385,7 +387,9 @@ static void env_close(struct env *e)
 	if (e->container >= 0)
 		close(e->container);
 	memset(e, 0, sizeof(*e));
-	e->container = e->group = e->device = -1;
+	e->container = -1;
+	e->group = -1;
+	e->device = -1;
 }
 
 /*
@@ -401,7 +405,9 @@ static int env_open(struct env *e, int type)
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	e->container = e->group = e->device = -1;
+	e->container = -1;
+	e->group = -1;
+	e->device = -1;
 	e->container = open("/dev/vfio/vfio", O_RDWR);
 	if (e->container < 0) {
 		ret = -errno;
@@ -578,8 +584,10 @@ static const char *err_name(long r)
 /* ------------------------------------------------------------------ */
 /* Window geometry and locked_vm formulas */
 
-/* The bus address range the tests use in the 32-bit window: 16 MiB in,
- * below the edu 28-bit limit. */
+/*
+ * The bus address range the tests use in the 32-bit window: 16 MiB in,
+ * below the edu 28-bit limit.
+ */
 static int pick_iova(struct env *e, uint64_t need, uint64_t *iova)
 {
 	uint64_t start = e->info.dma32_window_start;
@@ -829,8 +837,10 @@ out:
 	return rc;
 }
 
-/* v1 fixture: enabled container, a live bidirectional mapping @ok of
- * 2 * XFER at @ok_iova; @probe_iova a free bus address after it. */
+/*
+ * v1 fixture: enabled container, a live bidirectional mapping @ok of
+ * 2 * XFER at @ok_iova; @probe_iova a free bus address after it.
+ */
 struct fix {
 	struct env e;
 	struct buf ok, probe;
@@ -887,8 +897,10 @@ fail:
 	return -1;
 }
 
-/* the state is as fix_open() left it: same locked_vm, the mapping
- * works both ways, the probe address is not mapped */
+/*
+ * the state is as fix_open() left it: same locked_vm, the mapping
+ * works both ways, the probe address is not mapped
+ */
 static int fix_same(struct fix *f, uint32_t seed)
 {
 	long kb = vmlck_kb();
@@ -910,8 +922,10 @@ static int fix_same(struct fix *f, uint32_t seed)
 	return PASS;
 }
 
-/* v1: enable charges the whole 32-bit window; map/DMA/unmap; blocked
- * DMA after unmap; disable gives locked_vm back */
+/*
+ * v1: enable charges the whole 32-bit window; map/DMA/unmap; blocked
+ * DMA after unmap; disable gives locked_vm back
+ */
 static int t_v1_flow(int step)
 {
 	struct env e;
@@ -1025,8 +1039,10 @@ disable:
 	if (step >= 1) {
 		long r2 = xioctl(e.container, VFIO_IOMMU_DISABLE, NULL);
 
-		/* the default window's table stays until the container
-		 * goes */
+		/*
+		 * the default window's table stays until the container
+		 * goes
+		 */
 		kb1 = vmlck_kb();
 		if (rc == PASS && (r2 || kb1 != kb0 + deftbl + mapkb)) {
 			say("DISABLE: %s, VmLck %ld kB, want %ld", err_name(r2),
@@ -1143,9 +1159,11 @@ enum bad {
 	B_V1_REGISTER, B_V2_ENABLE,
 };
 
-/* the in-tree driver reports a bad IOVA alignment through
+/*
+ * the in-tree driver reports a bad IOVA alignment through
  * iommu_tce_{put,clear}_param_check(), which are "a || b" macros: the
- * ioctl returns 1, not -1/EINVAL. Either counts as rejected. */
+ * ioctl returns 1, not -1/EINVAL. Either counts as rejected.
+ */
 #define WANT_BOOL_EINVAL	1000
 
 static int t_bad(int which)
@@ -1334,8 +1352,10 @@ static int t_bad(int which)
 			m.vaddr = (uintptr_t)ro.p;
 			r = xioctl(c, VFIO_IOMMU_MAP_DMA, &m);
 			if (r == -EFAULT && !opt_intree) {
-				/* ours pins for write only when the device may
-				 * write: a READ-only map of it is fine */
+				/*
+				 * ours pins for write only when the device may
+				 * write: a READ-only map of it is fine
+				 */
 				long r2;
 
 				m.flags = VFIO_DMA_MAP_FLAG_READ;
@@ -1374,9 +1394,11 @@ static int t_bad(int which)
 		r = xioctl(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &rg);
 		break;
 	case B_REG_SAME:
-		/* in-tree: the same range again in the same container is
+		/*
+		 * in-tree: the same range again in the same container is
 		 * EBUSY (the mm-wide region is refcounted per container);
-		 * the first registration stays */
+		 * the first registration stays
+		 */
 		rg.vaddr = (uintptr_t)f.ok.p;
 		rg.size = f.ok.len;
 		r = xioctl(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &rg);
@@ -1431,8 +1453,10 @@ static int t_bad(int which)
 	if (rc != PASS)
 		goto out;
 	if (which == B_REG_SAME || which == B_UNREG_SUBRANGE) {
-		/* the region is still registered, once: unregister works
-		 * after unmap, a second time it is gone */
+		/*
+		 * the region is still registered, once: unregister works
+		 * after unmap, a second time it is gone
+		 */
 		r = unmap_dma(&f.e, f.ok_iova, f.ok.len);
 		if (which == B_REG_SAME) {
 			r = reg_mem(&f.e, false, f.ok.p, f.ok.len);
@@ -1448,8 +1472,10 @@ out:
 	return rc;
 }
 
-/* double map of one IOVA: in-tree replaces the TCE and returns 0; the
- * device then reaches the second buffer, not the first */
+/*
+ * double map of one IOVA: in-tree replaces the TCE and returns 0; the
+ * device then reaches the second buffer, not the first
+ */
 static int t_double_map(void)
 {
 	struct fix f;
@@ -1551,8 +1577,10 @@ static int t_v2_flow(int step)
 	if (step == 0)
 		goto unreg;
 
-	/* the first MAP creates the default window (4K pages, dma32 size)
-	 * and charges its table */
+	/*
+	 * the first MAP creates the default window (4K pages, dma32 size)
+	 * and charges its table
+	 */
 	r = map_dma(&e, iova, b.p, b.len, RW);
 	kb2 = vmlck_kb();
 	want = table_kb(12, e.info.dma32_window_size, 1);
@@ -1580,7 +1608,9 @@ static int t_v2_flow(int step)
 		 * exit (seen on pseries and powernv9, 6.12).
 		 */
 		if (step == 3) {
-			say("SKIP in-tree returns 0 and leaks the region (pins never released, WARNING in destroy_context at exit): mm_iommu_get() ref in tce_iommu_unregister_pages() hides mm_iommu_put()'s EBUSY");
+			say("SKIP %s %s",
+			    "in-tree returns 0 and leaks the region (pins never released, WARNING in destroy_context at exit):",
+			    "mm_iommu_get() ref in tce_iommu_unregister_pages() hides mm_iommu_put()'s EBUSY");
 			rc = SKIP;
 			goto unmap;
 		}
@@ -1669,8 +1699,10 @@ static int t_v2_memlock(int create)
 		goto out;
 	}
 	if (create) {
-		/* drop the pending default window so CREATE charges only
-		 * its own table */
+		/*
+		 * drop the pending default window so CREATE charges only
+		 * its own table
+		 */
 		r = remove_win(&e, e.info.dma32_window_start);
 		CHECK(r == 0, "REMOVE of the default window: %s", err_name(r));
 	}
@@ -1721,7 +1753,7 @@ static int t_v2_create_memlock(void) { return t_v2_memlock(1); }
  * as bigger than PAGE_SIZE (mm_iommu_do_alloc: PageHuge). With 64K
  * kernel pages any memory does; on a 4K kernel it takes hugetlb pages.
  */
-#define DDW_SIZE	(1ull << 32)
+#define DDW_SIZE	0x100000000ull	/* 4 GiB */
 
 static bool ddw_backing(struct buf *b, int shift)
 {
@@ -1766,12 +1798,16 @@ static int t_v2_ddw(int low)
 	r = create_win(&e, shift, DDW_SIZE, levels, &start);
 	kb1 = vmlck_kb();
 	want = table_kb(shift, DDW_SIZE, levels);
-	/* without the REMOVE, CREATE first makes the pending default
-	 * window (4K pages, dma32 size) and charges its table too */
+	/*
+	 * without the REMOVE, CREATE first makes the pending default
+	 * window (4K pages, dma32 size) and charges its table too
+	 */
 	def = low ? 0 : table_kb(12, e.info.dma32_window_size, 1);
-	diag("CREATE %uK pages, %#llx bytes, %u levels: %s, start %#llx, VmLck %ld -> %ld kB, formula %ld (+ default window %ld) kB",
+	diag("CREATE %uK pages, %#llx bytes, %u levels: %s, start %#llx",
 	     1u << (shift - 10), DDW_SIZE, levels, err_name(r),
-	     (unsigned long long)start, kb0, kb1, want, def);
+	     (unsigned long long)start);
+	diag("VmLck %ld -> %ld kB, formula %ld (+ the default window %ld) kB",
+	     kb0, kb1, want, def);
 	CHECK(r == 0, "CREATE: %s", err_name(r));
 	CHECK(kb1 - kb0 == want + def, "CREATE charged %ld kB, want %ld",
 	      kb1 - kb0, want + def);
@@ -1922,8 +1958,9 @@ static int t_exit(void)
 	{
 		long ckb, cpins;
 
-		sscanf(msg + 2, "%llu %ld %ld", (unsigned long long *)&child_iova,
-		       &ckb, &cpins);
+		if (sscanf(msg + 2, "%llu %ld %ld",
+			   (unsigned long long *)&child_iova, &ckb, &cpins) != 3)
+			ckb = -1, cpins = -1;
 		diag("child had VmLck %ld kB, %ld pages pinned (before: %ld)",
 		     ckb, cpins, pins0);
 		CHECK(cpins > pins0, "the child pinned nothing?");
