@@ -251,6 +251,15 @@ static long vs_range_window(struct vs_container *c, u64 iova, u64 ua,
 	return 0;
 }
 
+/* The window of a MAP or UNMAP, creating the default one if it is owed. */
+static long vs_locate(struct vs_container *c, u64 iova, u64 ua, u64 size,
+		      struct vs_window **out)
+{
+	long ret = vs_window_default(c);
+
+	return ret ? ret : vs_range_window(c, iova, ua, size, out);
+}
+
 static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 {
 	struct vfio_iommu_type1_dma_map p;
@@ -277,9 +286,7 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 		return -EINVAL;
 	}
 	mutex_lock(&c->lock);
-	ret = vs_window_default(c);
-	if (!ret)
-		ret = vs_range_window(c, p.iova, p.vaddr, p.size, &w);
+	ret = vs_locate(c, p.iova, p.vaddr, p.size, &w);
 	if (!ret)
 		ret = vs_window_ready(c, w);
 	if (!ret)
@@ -302,9 +309,7 @@ static long vs_ioctl_unmap(struct vs_container *c, unsigned long arg)
 	if (p.flags)
 		return -EINVAL;
 	mutex_lock(&c->lock);
-	ret = vs_window_default(c);
-	if (!ret)
-		ret = vs_range_window(c, p.iova, 0, p.size, &w);
+	ret = vs_locate(c, p.iova, 0, p.size, &w);
 	if (!ret)
 		ret = vs_unmap(c, w, p.iova, p.size);
 	mutex_unlock(&c->lock);
