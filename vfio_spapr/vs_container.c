@@ -182,15 +182,31 @@ static void vs_detach_group(void *data, struct iommu_group *grp)
 	mutex_unlock(&c->lock);
 }
 
-/* Copies in an ioctl argument of at least @minsz bytes. */
-static long vs_copy_arg(void *dst, unsigned long arg, size_t minsz)
+/**
+ * vs_copy_arg() - copy in an ioctl argument and check its header.
+ * @dst: the argument structure
+ * @arg: user pointer
+ * @minsz: bytes the caller needs
+ * @flags_ok: the flags the ioctl accepts
+ *
+ * Every sPAPR container argument starts with __u32 argsz, __u32 flags.
+ *
+ * Return: 0; -EFAULT; -EINVAL when argsz is short of @minsz or a flag
+ * outside @flags_ok is set.
+ */
+long vs_copy_arg(void *dst, unsigned long arg, size_t minsz, u32 flags_ok)
 {
-	u32 argsz;
+	struct {
+		u32 argsz;
+		u32 flags;
+	} hdr;
 
 	if (copy_from_user(dst, (void __user *)arg, minsz))
 		return -EFAULT;
-	memcpy(&argsz, dst, sizeof(argsz));
-	return argsz < minsz ? -EINVAL : 0;
+	memcpy(&hdr, dst, sizeof(hdr));
+	if (hdr.argsz < minsz || hdr.flags & ~flags_ok)
+		return -EINVAL;
+	return 0;
 }
 
 static long vs_get_info(struct vs_container *c, unsigned long arg)
@@ -207,7 +223,8 @@ static long vs_get_info(struct vs_container *c, unsigned long arg)
 	if (!g)
 		return -ENXIO;
 	tg = g->tg;
-	ret = vs_copy_arg(&info, arg, minsz);
+	/* flags are an output here */
+	ret = vs_copy_arg(&info, arg, minsz, U32_MAX);
 	if (ret)
 		return ret;
 	info.dma32_window_start = tg->tce32_start;
@@ -269,7 +286,8 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 
 	if (!c->enabled)
 		return -EPERM;
-	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), size));
+	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), size),
+			  VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 	if (ret)
 		return ret;
 	switch (p.flags) {
@@ -303,11 +321,9 @@ static long vs_ioctl_unmap(struct vs_container *c, unsigned long arg)
 
 	if (!c->enabled)
 		return -EPERM;
-	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), size));
+	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), size), 0);
 	if (ret)
 		return ret;
-	if (p.flags)
-		return -EINVAL;
 	mutex_lock(&c->lock);
 	ret = vs_locate(c, p.iova, 0, p.size, &w);
 	if (!ret)
@@ -324,11 +340,9 @@ static long vs_ioctl_register(struct vs_container *c, unsigned long arg,
 
 	if (!reg && !c->mm)
 		return -EPERM;
-	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), size));
+	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), size), 0);
 	if (ret)
 		return ret;
-	if (p.flags)
-		return -EINVAL;
 	mutex_lock(&c->lock);
 	ret = vs_mm_set(c);
 	if (!ret)
@@ -373,11 +387,9 @@ static long vs_ioctl_create(struct vs_container *c, unsigned long arg)
 
 	if (list_empty(&c->groups))
 		return -ENXIO;
-	ret = vs_copy_arg(&p, arg, minsz);
+	ret = vs_copy_arg(&p, arg, minsz, 0);
 	if (ret)
 		return ret;
-	if (p.flags)
-		return -EINVAL;
 	mutex_lock(&c->lock);
 	ret = vs_mm_set(c);
 	if (!ret)
@@ -398,11 +410,9 @@ static long vs_ioctl_remove(struct vs_container *c, unsigned long arg)
 
 	if (list_empty(&c->groups))
 		return -ENXIO;
-	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), start_addr));
+	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), start_addr), 0);
 	if (ret)
 		return ret;
-	if (p.flags)
-		return -EINVAL;
 	mutex_lock(&c->lock);
 	ret = vs_mm_set(c);
 	if (!ret && c->def_window_pending && !p.start_addr)

@@ -63,12 +63,11 @@ long vs_eeh_pe_op(struct vs_container *c, unsigned long arg)
 	struct vfio_eeh_pe_op op;
 	size_t minsz = offsetofend(struct vfio_eeh_pe_op, op);
 	struct vs_group *g;
-	long ret = -ENODEV;
+	long ret;
 
-	if (copy_from_user(&op, (void __user *)arg, minsz))
-		return -EFAULT;
-	if (op.argsz < minsz || op.flags)
-		return -EINVAL;
+	ret = vs_copy_arg(&op, arg, minsz, 0);
+	if (ret)
+		return ret;
 	if (op.op == VFIO_EEH_PE_INJECT_ERR) {
 		minsz = offsetofend(struct vfio_eeh_pe_op, err.mask);
 		if (op.argsz < minsz)
@@ -76,6 +75,7 @@ long vs_eeh_pe_op(struct vs_container *c, unsigned long arg)
 		if (copy_from_user(&op, (void __user *)arg, minsz))
 			return -EFAULT;
 	}
+	ret = -ENODEV;
 	mutex_lock(&c->lock);
 	list_for_each_entry(g, &c->groups, node) {
 		struct eeh_pe *pe = eeh_iommu_group_to_pe(g->grp);

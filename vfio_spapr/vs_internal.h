@@ -120,6 +120,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size);
 
 /* vs_container.c */
 extern const struct vfio_iommu_driver_ops vs_driver_ops;
+long vs_copy_arg(void *dst, unsigned long arg, size_t minsz, u32 flags_ok);
 
 /* vs_eeh.c */
 long vs_eeh_check_extension(unsigned long arg);
