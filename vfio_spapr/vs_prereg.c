@@ -27,6 +27,21 @@
 static LIST_HEAD(vs_mm_list);
 static DEFINE_MUTEX(vs_mm_list_lock);
 
+/* The registry of @mm with a new reference, or NULL; list lock held. */
+static struct vs_mm *vs_mm_lookup(struct mm_struct *mm)
+{
+	struct vs_mm *vmm;
+
+	lockdep_assert_held(&vs_mm_list_lock);
+	list_for_each_entry(vmm, &vs_mm_list, node) {
+		if (vmm->mm == mm) {
+			refcount_inc(&vmm->refs);
+			return vmm;
+		}
+	}
+	return NULL;
+}
+
 /**
  * vs_mm_find() - the preregistration registry of @mm, if it has one.
  * @mm: a process's mm
@@ -39,15 +54,9 @@ struct vs_mm *vs_mm_find(struct mm_struct *mm)
 	struct vs_mm *vmm;
 
 	mutex_lock(&vs_mm_list_lock);
-	list_for_each_entry(vmm, &vs_mm_list, node) {
-		if (vmm->mm == mm) {
-			refcount_inc(&vmm->refs);
-			mutex_unlock(&vs_mm_list_lock);
-			return vmm;
-		}
-	}
+	vmm = vs_mm_lookup(mm);
 	mutex_unlock(&vs_mm_list_lock);
-	return NULL;
+	return vmm;
 }
 
 /**
@@ -72,18 +81,16 @@ struct vs_mm *vs_mm_get(struct mm_struct *mm)
 	mt_init(&vmm->regions);
 
 	mutex_lock(&vs_mm_list_lock);
-	list_for_each_entry(other, &vs_mm_list, node) {
-		if (other->mm == mm) {
-			/* Lost a race with another container of @mm. */
-			refcount_inc(&other->refs);
-			mutex_unlock(&vs_mm_list_lock);
-			mmdrop(mm);
-			kfree(vmm);
-			return other;
-		}
-	}
-	list_add(&vmm->node, &vs_mm_list);
+	other = vs_mm_lookup(mm);
+	if (!other)
+		list_add(&vmm->node, &vs_mm_list);
 	mutex_unlock(&vs_mm_list_lock);
+	if (other) {
+		/* Lost a race with another container of @mm. */
+		mmdrop(mm);
+		kfree(vmm);
+		return other;
+	}
 	return vmm;
 }
 
