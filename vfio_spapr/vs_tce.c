@@ -46,6 +46,13 @@ static int vs_v1_settle(struct vs_container *c, u64 live_bytes)
 	return ret;
 }
 
+/* v1: let go of the page a TCE held. */
+static void vs_v1_unuse(unsigned long hpa)
+{
+	unpin_user_page(pfn_to_page(hpa >> PAGE_SHIFT));
+	atomic64_dec(&vs_stats.pinned_pages);
+}
+
 /* A live TCE was taken out of the table: let go of what it held. */
 static void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 			unsigned long entry, unsigned long hpa)
@@ -57,8 +64,7 @@ static void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 	atomic64_inc(&vs_stats.tces_cleared);
 	w->live--;
 	if (!c->v2) {
-		unpin_user_page(pfn_to_page(hpa >> PAGE_SHIFT));
-		atomic64_dec(&vs_stats.pinned_pages);
+		vs_v1_unuse(hpa);
 		c->v1_live_bytes -= 1ULL << shift;
 		return;
 	}
@@ -140,7 +146,7 @@ static long vs_v1_use(struct vs_container *c, unsigned int shift, u64 ua,
 
 /* v2: translate preregistered @ua and count the TCE on its region. */
 static long vs_v2_use(struct vs_container *c, unsigned int shift, u64 ua,
-		      unsigned long *hpa)
+		      unsigned long *hpa, struct vs_region **region)
 {
 	struct vs_region *r;
 	u64 pa;
@@ -159,15 +165,18 @@ static long vs_v2_use(struct vs_container *c, unsigned int shift, u64 ua,
 		return -EINVAL;
 	}
 	*hpa = pa;
+	*region = r;
 	return 0;
 }
 
-static bool vs_range_busy(struct iommu_table *tbl, unsigned long first,
+static bool vs_range_busy(struct vs_window *w, unsigned long first,
 			  unsigned long n)
 {
+	struct iommu_table *tbl = w->tbl;
 	unsigned long i;
 
-	if (!tbl->it_ops->get)
+	/* Each get() is an hcall on pseries: an empty window needs none. */
+	if (!w->live || !tbl->it_ops->get)
 		return false;
 	for (i = 0; i < n; i++)
 		if (tbl->it_ops->get(tbl, first + i))
@@ -199,7 +208,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 	unsigned long first = iova >> shift, n = size >> shift, i;
 	long ret = 0;
 
-	if (vs_range_busy(tbl, first, n))
+	if (vs_range_busy(w, first, n))
 		return -EBUSY;
 	if (!c->v2) {
 		ret = vs_v1_settle(c, c->v1_live_bytes + size);
@@ -208,6 +217,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 	}
 	for (i = 0; i < n; i++, ua += 1ULL << shift) {
 		enum dma_data_direction old = dir;
+		struct vs_region *r = NULL;
 		unsigned long hpa;
 		__be64 *slot = NULL;
 
@@ -217,7 +227,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 				ret = -ENOMEM;
 				break;
 			}
-			ret = vs_v2_use(c, shift, ua, &hpa);
+			ret = vs_v2_use(c, shift, ua, &hpa, &r);
 		} else {
 			ret = vs_v1_use(c, shift, ua, dir, &hpa);
 		}
@@ -228,14 +238,11 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 			pr_err_ratelimited("TCE %lx of table at %llx refused: %ld\n",
 					   first + i, (u64)tbl->it_offset << shift,
 					   ret);
-			w->live++;
-			if (c->v2) {
-				*slot = cpu_to_be64(ua);
-				vs_tce_gone(c, w, first + i, 0);
-			} else {
-				c->v1_live_bytes += 1ULL << shift;
-				vs_tce_gone(c, w, first + i, hpa);
-			}
+			/* Never set: give back only what this TCE took. */
+			if (c->v2)
+				vs_region_map_put(r);
+			else
+				vs_v1_unuse(hpa);
 			break;
 		}
 		/* Checked free above, under the container lock. */

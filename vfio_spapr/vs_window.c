@@ -55,10 +55,16 @@ static struct iommu_table_group *vs_first_tg(struct vs_container *c)
 	return g ? g->tg : NULL;
 }
 
-static void vs_window_release(struct vs_container *c, struct vs_window *w)
+/* Clears every TCE of @w. */
+static void vs_window_clear(struct vs_container *c, struct vs_window *w)
 {
 	vs_unmap(c, w, w->tbl->it_offset << w->tbl->it_page_shift,
 		 w->tbl->it_size << w->tbl->it_page_shift);
+}
+
+static void vs_window_release(struct vs_container *c, struct vs_window *w)
+{
+	vs_window_clear(c, w);
 	iommu_tce_table_put(w->tbl);
 	kvfree(w->ua_shadow);
 	vs_uncharge(c->mm, w->charged);
@@ -259,13 +265,9 @@ void vs_windows_clear(struct vs_container *c)
 {
 	int i;
 
-	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
-		struct iommu_table *tbl = c->win[i].tbl;
-
-		if (tbl)
-			vs_unmap(c, &c->win[i], tbl->it_offset << tbl->it_page_shift,
-				 tbl->it_size << tbl->it_page_shift);
-	}
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
+		if (c->win[i].tbl)
+			vs_window_clear(c, &c->win[i]);
 }
 
 /**
