@@ -61,3 +61,29 @@ tap_include() {
 mmu_kind() {
 	grep -qi '^MMU.*radix' /proc/cpuinfo && echo radix || echo hash
 }
+
+# loaded MODULE: true when MODULE is loaded.
+loaded() {
+	lsmod | grep -q "^$1 "
+}
+
+# edu_device: the PCI address of QEMU's edu test device (1234:11e8).
+edu_device() {
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+			echo "${d##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# bind_vfio_pci ADDR: hand a PCI device to vfio-pci (from any driver or
+# none); true when vfio-pci has it.
+bind_vfio_pci() {
+	d=/sys/bus/pci/devices/$1
+	echo vfio-pci >"$d/driver_override"
+	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
+	echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null
+	[ "$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)" = vfio-pci ]
+}

@@ -9,7 +9,6 @@
 MODS="spapr_realmode vfio_spapr kvm_tce"
 tap_plan 13
 
-loaded() { lsmod | grep -q "^$1 "; }
 version_ok() {
 	v=$(cat "/sys/module/$1/version" 2>/dev/null)
 	want=$(modinfo -F version "/lab/modules/$1.ko" 2>/dev/null)

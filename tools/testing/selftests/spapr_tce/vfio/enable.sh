@@ -25,10 +25,7 @@ echo "TAP version 13"
 echo "$MARK" >/dev/kmsg
 
 # The edu device (1234:11e8).
-E=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && E=$d
-done
+E=$(edu_device) && E=/sys/bus/pci/devices/$E
 if [ -z "$E" ]; then
 	tap_fail edu_device_present "no 1234:11e8 in /sys/bus/pci/devices"
 	echo "1..$TAP_N"
@@ -40,7 +37,6 @@ G=$(group)
 tap_check "edu_device_present_alone_in_iommu_group_$G" \
 	test "$(ls "/sys/kernel/iommu_groups/$G/devices" | wc -l)" = 1
 
-loaded() { lsmod | grep -q "^$1 "; }
 vs() { cat "$SYS_VS/nr_$1" 2>/dev/null || echo none; }
 state() { echo "# enablement: devices $(vs devices) pinned $(vs pinned) blocking_domains $(vs blocking_domains)"; }
 klog() { dmesg | sed -n "/$MARK/,\$p"; }

@@ -22,7 +22,6 @@ CONTAINER=${CONTAINER:-ours}
 EDU=$(dirname "$0")/bin/vfio_edu
 
 pass() { tap_ok "$1"; }
-loaded() { lsmod | grep -q "^$1 "; }
 
 # Everything is skipped when there is nothing to run on.
 skip_all() {
@@ -31,14 +30,7 @@ skip_all() {
 	exit 0
 }
 
-edu=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=${d##*/}
-		break
-	fi
-done
-[ -n "$edu" ] || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
+edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
 dev=/sys/bus/pci/devices/$edu
 
 dmesg -c >/dev/null
@@ -74,11 +66,8 @@ if load_container; then
 else
 	loaded_ok=0
 fi
-echo vfio-pci >"$dev/driver_override"
-[ -e "$dev/driver" ] && echo "$edu" >"$dev/driver/unbind"
-echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
-drv=$(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)
-if [ "$drv" != vfio-pci ]; then
+if ! bind_vfio_pci "$edu"; then
+	drv=$(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)
 	why=$(dmesg | grep -m1 "vfio-pci.*$edu\|$edu.*vfio" | sed 's/^\[[^]]*\] //')
 	# Stock 6.1 on POWER cannot bind vfio-pci: vfio_group_find_or_alloc()
 	# wants IOMMU_CAP_CACHE_COHERENCY and arch/powerpc registers no
@@ -165,7 +154,10 @@ done
 [ -w "$dev/reset_method" ] && echo default >"$dev/reset_method" 2>/dev/null
 case $CONTAINER in
 intree) tap_check container_driver_is_intree loaded vfio_iommu_spapr_tce ;;
-ours) tap_check container_driver_is_ours_only sh -c "loaded() { lsmod | grep -q \"^\$1 \"; }; loaded vfio_spapr && ! loaded vfio_iommu_spapr_tce" ;;
+ours)
+	ours_only() { loaded vfio_spapr && ! loaded vfio_iommu_spapr_tce; }
+	tap_check container_driver_is_ours_only ours_only
+	;;
 esac
 if dmesg | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
