@@ -926,6 +926,27 @@ static int fix_same(struct fix *f, uint32_t seed)
  * v1: enable charges the whole 32-bit window; map/DMA/unmap; blocked
  * DMA after unmap; disable gives locked_vm back
  */
+/*
+ * Blocked DMA, device -> RAM, once [iova, iova + b->len) is unmapped: the
+ * device still holds the pattern of the last round trip; RAM is refilled
+ * with 0xc3 and must stay so.
+ */
+static int dma_to_unmapped_blocked(struct env *e, struct buf *b, uint64_t iova)
+{
+	int rc = PASS;
+	long r;
+
+	memset(b->p, 0xc3, b->len);
+	r = edu_dma(e, iova + XFER, XFER, true);
+	diag("device->RAM to the unmapped %#llx: dma %s, device %s",
+	     (unsigned long long)iova + XFER, r ? strerror(-r) : "completed",
+	     edu_alive(e) ? "alive" : "NOT answering");
+	CHECK(all_bytes(b->p, b->len, 0xc3),
+	      "DMA to the unmapped IOVA changed RAM");
+out:
+	return rc;
+}
+
 static int t_v1_flow(int step)
 {
 	struct env e;
@@ -997,18 +1018,8 @@ static int t_v1_flow(int step)
 	if (step == 4)
 		goto disable;
 
-	/*
-	 * Blocked DMA, device -> RAM: the device still holds the pattern
-	 * of the round trip; RAM is refilled with 0xc3 and must stay so.
-	 */
-	memset(b.p, 0xc3, b.len);
-	r = edu_dma(&e, iova + XFER, XFER, true);
-	diag("device->RAM to the unmapped %#llx: dma %s, device %s",
-	     (unsigned long long)iova + XFER, r ? strerror(-r) : "completed",
-	     edu_alive(&e) ? "alive" : "NOT answering");
-	CHECK(all_bytes(b.p, b.len, 0xc3),
-	      "DMA to the unmapped IOVA changed RAM");
-	if (step == 5)
+	rc = dma_to_unmapped_blocked(&e, &b, iova);
+	if (rc != PASS || step == 5)
 		goto disable;
 
 	/*
@@ -1626,13 +1637,9 @@ static int t_v2_flow(int step)
 unmap_step:
 	r = unmap_dma(&e, iova, b.len);
 	CHECK(r == 0, "UNMAP_DMA: %s", err_name(r));
-	memset(b.p, 0xc3, b.len);
-	r = edu_dma(&e, iova + XFER, XFER, true);
-	diag("device->RAM to the unmapped %#llx: dma %s, device %s",
-	     (unsigned long long)iova + XFER, r ? strerror(-r) : "completed",
-	     edu_alive(&e) ? "alive" : "NOT answering");
-	CHECK(all_bytes(b.p, b.len, 0xc3),
-	      "DMA to the unmapped IOVA changed RAM");
+	rc = dma_to_unmapped_blocked(&e, &b, iova);
+	if (rc != PASS)
+		goto out;
 	r = reg_mem(&e, false, b.p, b.len);
 	CHECK(r == 0, "UNREGISTER after UNMAP: %s", err_name(r));
 	/* the default window stays until the container goes */
