@@ -23,6 +23,7 @@ static void *vs_open(unsigned long arg)
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&c->lock);
+	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->regs);
 	c->v2 = arg == VFIO_SPAPR_TCE_v2_IOMMU;
@@ -51,6 +52,8 @@ static long vs_mm_set(struct vs_container *c)
 static void vs_detach_locked(struct vs_container *c, struct vs_group *g)
 {
 	list_del(&g->node);
+	/* Guests lose the windows first when this was the last group. */
+	vs_hcall_sync(c);
 	if (c->dynamic) {
 		/* The last group takes the hardware windows with it. */
 		if (list_empty(&c->groups))
@@ -158,6 +161,7 @@ static int vs_attach_group(void *data, struct iommu_group *grp,
 		c->def_window_pending = dynamic && !c->win[0].tbl;
 	}
 	list_add_tail(&g->node, &c->groups);
+	vs_hcall_sync(c);
 	mutex_unlock(&c->lock);
 	return 0;
 free:

@@ -12,6 +12,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <asm/iommu.h>
 #include <spapr_tce/compat.h>
 #include <spapr_tce/realmode.h>
@@ -41,12 +42,18 @@ struct vs_reg {
 	struct vs_region *region;
 };
 
+struct vs_container;
+
 struct vs_window {
 	struct iommu_table *tbl;
 	bool created;			/* by us: freed when removed */
 	__be64 *ua_shadow;		/* v2 over a fixed window: ua per TCE */
 	unsigned long charged;		/* pages of locked_vm for the table */
 	unsigned long live;		/* TCEs set: clearing stops at none */
+	/* Reachable by guest hcalls (vs_hcall.c): on vs_hcall_windows. */
+	struct list_head hnode;
+	struct vs_container *owner;
+	bool published;
 };
 
 struct vs_group {
@@ -57,6 +64,12 @@ struct vs_group {
 
 struct vs_container {
 	struct mutex lock;		/* serialises the container's ioctls */
+	/*
+	 * Serialises each TCE's update with its bookkeeping (user address,
+	 * live count, region count) against guest hcalls, which cannot
+	 * take @lock.
+	 */
+	spinlock_t tce_lock;
 	bool v2;
 	bool enabled;
 	bool dynamic;			/* windows made through table group ops */
@@ -114,9 +127,16 @@ void vs_windows_clear(struct vs_container *c);
 void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);
 
 /* vs_tce.c */
+__be64 *vs_ua_slot(struct vs_window *w, unsigned long entry, bool alloc);
+void vs_tce_gone(struct vs_container *c, struct vs_window *w,
+		 unsigned long entry, unsigned long hpa);
 long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 	    u64 size, enum dma_data_direction dir);
 long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size);
+
+/* vs_hcall.c */
+void vs_hcall_sync(struct vs_container *c);
+void vs_hcall_hide(struct vs_window *w);
 
 /* vs_container.c */
 extern const struct vfio_iommu_driver_ops vs_driver_ops;

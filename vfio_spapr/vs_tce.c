@@ -11,6 +11,11 @@
  * A map never overwrites a live TCE: the range is checked first and the
  * call fails with -EBUSY, leaving the table as it was. A map that fails
  * half way clears what it set.
+ *
+ * Guest hcalls (vs_hcall.c) may set and clear TCEs of a v2 window at the
+ * same time: each TCE's exchange and its bookkeeping are done under the
+ * container's TCE spinlock, and a TCE a guest set between the check and
+ * the exchange is let go like any other old TCE.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,7 +25,7 @@
 #include "vs_internal.h"
 
 /* Where v2 keeps the user address a TCE maps. */
-static __be64 *vs_ua_slot(struct vs_window *w, unsigned long entry, bool alloc)
+__be64 *vs_ua_slot(struct vs_window *w, unsigned long entry, bool alloc)
 {
 	struct iommu_table *tbl = w->tbl;
 
@@ -54,8 +59,8 @@ static void vs_v1_unuse(unsigned long hpa)
 }
 
 /* A live TCE was taken out of the table: let go of what it held. */
-static void vs_tce_gone(struct vs_container *c, struct vs_window *w,
-			unsigned long entry, unsigned long hpa)
+void vs_tce_gone(struct vs_container *c, struct vs_window *w,
+		 unsigned long entry, unsigned long hpa)
 {
 	unsigned int shift = w->tbl->it_page_shift;
 	struct vs_region *r;
@@ -112,10 +117,11 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 		}
 		if (!(entry & 0xfff))
 			cond_resched();
-		if (iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir))
-			continue;
-		if (dir != DMA_NONE)
+		spin_lock(&c->tce_lock);
+		if (!iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir) &&
+		    dir != DMA_NONE)
 			vs_tce_gone(c, w, entry, hpa);
+		spin_unlock(&c->tce_lock);
 	}
 	iommu_tce_kill(tbl, first, last - first);
 	if (!c->v2)
@@ -233,8 +239,10 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 		}
 		if (ret)
 			break;
+		spin_lock(&c->tce_lock);
 		ret = iommu_tce_xchg_no_kill(c->mm, tbl, first + i, &hpa, &old);
 		if (ret) {
+			spin_unlock(&c->tce_lock);
 			pr_err_ratelimited("TCE %lx of table at %llx refused: %ld\n",
 					   first + i, (u64)tbl->it_offset << shift,
 					   ret);
@@ -245,14 +253,16 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 				vs_v1_unuse(hpa);
 			break;
 		}
-		/* Checked free above, under the container lock. */
-		WARN_ON_ONCE(old != DMA_NONE);
+		/* Free when checked: only a guest hcall can have set it since. */
+		if (old != DMA_NONE)
+			vs_tce_gone(c, w, first + i, hpa);
 		atomic64_inc(&vs_stats.tces_set);
 		w->live++;
 		if (c->v2)
 			*slot = cpu_to_be64(ua);
 		else
 			c->v1_live_bytes += 1ULL << shift;
+		spin_unlock(&c->tce_lock);
 	}
 	if (ret) {
 		vs_unmap(c, w, iova, i << shift);

@@ -64,6 +64,7 @@ static void vs_window_clear(struct vs_container *c, struct vs_window *w)
 
 static void vs_window_release(struct vs_container *c, struct vs_window *w)
 {
+	vs_hcall_hide(w);
 	vs_window_clear(c, w);
 	iommu_tce_table_put(w->tbl);
 	kvfree(w->ua_shadow);
@@ -128,6 +129,7 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	w->charged = pages;
 	*start = tbl->it_offset << tbl->it_page_shift;
 	atomic64_inc(&vs_stats.windows_created);
+	vs_hcall_sync(c);
 	return 0;
 unset:
 	list_for_each_entry(g, &c->groups, node)
@@ -155,6 +157,7 @@ long vs_window_remove(struct vs_container *c, u64 start)
 		return -EINVAL;
 	if (!c->dynamic)
 		return -EPERM;
+	vs_hcall_hide(w);
 	list_for_each_entry(g, &c->groups, node)
 		g->tg->ops->unset_window(g->tg, w - c->win);
 	vs_window_release(c, w);

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest hcalls on a container's windows (include/spapr_tce/vfio_spapr.h).
+ *
+ * KVM links a guest TCE table to the hardware table of a window through
+ * the KVM-VFIO device; kvm_tce then sets the window's TCEs from the
+ * guest's H_PUT_TCE without the container's mutex. A window is reachable
+ * that way only while it is "published": it belongs to a v2 container,
+ * is a dynamic window (its user-address view is the platform's, in the
+ * linear map) and is programmed into at least one group. Before a window
+ * stops being programmed or is cleared, it is unpublished and an RCU
+ * grace period passes, so no hcall is still inside it when its TCEs are
+ * cleared and their memory given back.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/rculist.h>
+#include <linux/spinlock.h>
+#include <spapr_tce/vfio_spapr.h>
+#include "vs_internal.h"
+
+static LIST_HEAD(vs_hcall_windows);
+static DEFINE_SPINLOCK(vs_hcall_lock);
+
+static bool vs_hcall_wanted(struct vs_container *c, struct vs_window *w)
+{
+	return c->v2 && c->dynamic && w->tbl && !w->ua_shadow &&
+	       !list_empty(&c->groups);
+}
+
+/**
+ * vs_hcall_sync() - publish or unpublish the windows of @c as they are.
+ * @c: the container (lock held)
+ *
+ * Waits for an RCU grace period when a window was unpublished.
+ */
+void vs_hcall_sync(struct vs_container *c)
+{
+	bool hidden = false;
+	int i;
+
+	spin_lock(&vs_hcall_lock);
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+		struct vs_window *w = &c->win[i];
+		bool want = vs_hcall_wanted(c, w);
+
+		if (want && !w->published) {
+			w->owner = c;
+			w->published = true;
+			list_add_rcu(&w->hnode, &vs_hcall_windows);
+		} else if (!want && w->published) {
+			w->published = false;
+			list_del_rcu(&w->hnode);
+			hidden = true;
+		}
+	}
+	spin_unlock(&vs_hcall_lock);
+	if (hidden)
+		synchronize_rcu();
+}
+
+/**
+ * vs_hcall_hide() - make @w unreachable by hcalls before it goes away.
+ * @w: a window (its container's lock held)
+ */
+void vs_hcall_hide(struct vs_window *w)
+{
+	bool was;
+
+	spin_lock(&vs_hcall_lock);
+	was = w->published;
+	if (was) {
+		w->published = false;
+		list_del_rcu(&w->hnode);
+	}
+	spin_unlock(&vs_hcall_lock);
+	if (was)
+		synchronize_rcu();
+}
+
+/**
+ * vfio_spapr_hcall_window() - the published window whose table is @tbl.
+ * @mm: the guest's process: the container must be its own
+ * @tbl: a hardware table KVM linked to a guest table
+ *
+ * Context: rcu_read_lock() held; the window stays usable until it is
+ * dropped.
+ * Return: the window, or NULL when @tbl is not a window of one of our
+ * containers of @mm (an in-tree container's, or one being torn down).
+ */
+struct vs_window *vfio_spapr_hcall_window(struct mm_struct *mm,
+					  struct iommu_table *tbl)
+{
+	struct vs_window *w;
+
+	list_for_each_entry_rcu(w, &vs_hcall_windows, hnode)
+		if (w->tbl == tbl && w->owner->mm == mm)
+			return w;
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_window);
+
+/**
+ * vfio_spapr_hcall_prepare() - get one TCE of @w ready to be set.
+ * @w: from vfio_spapr_hcall_window()
+ * @t: entry, ua and dir filled in; hpa and region filled out
+ *
+ * Nothing is allocated and nothing sleeps: a TCE whose level of the
+ * table does not exist yet is left to the caller's slow path.
+ *
+ * Return: 0, and @t counts on its region until committed or aborted;
+ * -ERANGE outside the window; -EAGAIN when the table level is missing;
+ * -ENOENT when @t->ua is not preregistered (or is being unregistered);
+ * -EFAULT when its pages are smaller than a TCE.
+ */
+int vfio_spapr_hcall_prepare(struct vs_window *w, struct vfio_spapr_tce *t)
+{
+	struct vs_container *c = w->owner;
+	struct iommu_table *tbl = w->tbl;
+	unsigned int shift = tbl->it_page_shift;
+	struct vs_region *r;
+	u64 pa;
+
+	t->region = NULL;
+	if (t->entry < tbl->it_offset ||
+	    t->entry >= tbl->it_offset + tbl->it_size)
+		return -ERANGE;
+	if (t->dir == DMA_NONE)
+		return 0;
+	if (!vs_ua_slot(w, t->entry, false))
+		return -EAGAIN;
+	r = vs_region_lookup(c->vmm, t->ua, 1ULL << shift);
+	if (!r || !vs_region_map_get(r))
+		return -ENOENT;
+	if (srm_region_ua_to_hpa(c->core, r->srm, t->ua, shift, &pa)) {
+		vs_region_map_put(r);
+		return -EFAULT;
+	}
+	t->hpa = pa;
+	t->region = r;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_prepare);
+
+/**
+ * vfio_spapr_hcall_abort() - give back what vfio_spapr_hcall_prepare() took.
+ * @t: a prepared TCE that will not be committed
+ */
+void vfio_spapr_hcall_abort(struct vfio_spapr_tce *t)
+{
+	if (t->region)
+		vs_region_map_put(t->region);
+	t->region = NULL;
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_abort);
+
+/**
+ * vfio_spapr_hcall_commit() - set (or clear) a prepared TCE.
+ * @w: the window it was prepared for
+ * @t: the prepared TCE
+ *
+ * What the old TCE held is let go, as an UNMAP_DMA would. The caller
+ * flushes with vfio_spapr_hcall_flush() once its TCEs are set.
+ *
+ * Return: 0, or the platform's error, with the TCE unchanged and the
+ * preparation given back.
+ */
+long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
+{
+	struct vs_container *c = w->owner;
+	enum dma_data_direction dir = t->dir;
+	unsigned long hpa = t->hpa;
+	long ret;
+
+	if (dir == DMA_NONE)
+		hpa = 0;
+	spin_lock(&c->tce_lock);
+	ret = iommu_tce_xchg_no_kill(c->mm, w->tbl, t->entry, &hpa, &dir);
+	if (ret) {
+		spin_unlock(&c->tce_lock);
+		vfio_spapr_hcall_abort(t);
+		return ret;
+	}
+	if (dir != DMA_NONE)
+		vs_tce_gone(c, w, t->entry, hpa);
+	if (t->dir != DMA_NONE) {
+		/* Prepare found the slot: its level is never freed early. */
+		*vs_ua_slot(w, t->entry, false) = cpu_to_be64(t->ua);
+		w->live++;
+		atomic64_inc(&vs_stats.tces_set);
+	}
+	spin_unlock(&c->tce_lock);
+	/* The region's count now belongs to the TCE. */
+	t->region = NULL;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit);
+
+/**
+ * vfio_spapr_hcall_flush() - make the device see the TCEs just changed.
+ * @w: the window
+ * @entry: first TCE index
+ * @n: how many
+ */
+void vfio_spapr_hcall_flush(struct vs_window *w, unsigned long entry,
+			    unsigned long n)
+{
+	iommu_tce_kill(w->tbl, entry, n);
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_flush);
