@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE and H_GET_TCE on the guest
+ * TCE tables KVM made (KVM_CREATE_SPAPR_TCE_64), and on the hardware
+ * tables of our VFIO containers linked to them (KVM-VFIO device).
+ *
+ * The rules are the realmode core's: nothing here sleeps or allocates,
+ * memory is reached through physical-derived (linear map) addresses, and
+ * whatever cannot be finished that way is handed, untouched, to the
+ * stock kvm.ko handler (KT_STOCK), which may in turn send it to
+ * userspace. PAPR checks that need nothing but the table (IOBA range and
+ * alignment, list size and alignment, permission bits of H_STUFF_TCE)
+ * are answered here with the stock handler's codes.
+ *
+ * A call that sets several TCEs is checked whole before anything
+ * changes: every guest address translated, every hardware TCE prepared
+ * (its region counted), every guest-visible table page present. Only
+ * then are the hardware TCEs set and the guest-visible entries written,
+ * so a refused call leaves both tables as they were. The stock handler
+ * instead stops at the first bad TCE with the earlier ones set.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kvm_host.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <asm/iommu.h>
+#include <asm/kvm_ppc.h>
+#include <asm/tce.h>
+#include <spapr_tce/vfio_spapr.h>
+#include "kt_internal.h"
+
+#define KT_LIST_MAX	512	/* PAPR: an indirect list is one 4K page */
+/* Hardware TCEs one call may stage; more go to the stock handler. */
+#define KT_HW_MAX	512
+/* Guest-visible entries H_STUFF_TCE writes here; more go to stock. */
+#define KT_STUFF_MAX	65536
+
+struct kt_hw_op {
+	struct vs_window *w;
+	struct vfio_spapr_tce t;
+};
+
+/* One call's staging area: hcalls run with preemption off. */
+struct kt_scratch {
+	u64 tces[KT_LIST_MAX];
+	unsigned int first_op[KT_LIST_MAX + 1];	/* per guest TCE */
+	struct kt_hw_op ops[KT_HW_MAX];
+	unsigned int nr_ops;
+};
+
+static struct kt_scratch **kt_scratch;
+
+struct kt_call {
+	struct kvm *kvm;
+	struct kt_vm *vm;
+	struct kvmppc_spapr_tce_table *stt;
+	struct kt_scratch *s;
+};
+
+static long kt_stock(struct kt_call *x, enum kt_stat why)
+{
+	kt_count(x->vm, KT_FALLBACK, 1);
+	kt_count(x->vm, why, 1);
+	return KT_STOCK;
+}
+
+static long kt_parameter(struct kt_call *x, enum kt_stat why)
+{
+	kt_count(x->vm, KT_H_PARAMETER, 1);
+	kt_count(x->vm, why, 1);
+	return H_PARAMETER;
+}
+
+static struct kvmppc_spapr_tce_table *kt_find_table(struct kvm *kvm,
+						    unsigned long liobn)
+{
+	struct kvmppc_spapr_tce_table *stt;
+
+	list_for_each_entry_rcu(stt, &kvm->arch.spapr_tce_tables, list)
+		if (stt->liobn == liobn)
+			return stt;
+	return NULL;
+}
+
+/* The call's context; false when KVM has no table @liobn. */
+static bool kt_call_start(struct kt_call *x, struct kvm_vcpu *vcpu,
+			  unsigned long liobn)
+{
+	x->kvm = vcpu->kvm;
+	x->vm = kt_vm_get(x->kvm);
+	x->s = kt_scratch[smp_processor_id()];
+	x->s->nr_ops = 0;
+	x->stt = kt_find_table(x->kvm, liobn);
+	return x->stt;
+}
+
+/* The guest-visible entry of TCE @entry, or NULL if its page is absent. */
+static u64 *kt_view(struct kvmppc_spapr_tce_table *stt, unsigned long entry)
+{
+	unsigned long idx = entry - stt->offset;
+	struct page *page = READ_ONCE(stt->pages[idx / TCES_PER_PAGE]);
+
+	if (!page)
+		return NULL;
+	return (u64 *)page_address(page) + idx % TCES_PER_PAGE;
+}
+
+static void kt_abort_ops(struct kt_scratch *s, unsigned int from)
+{
+	unsigned int i;
+
+	for (i = from; i < s->nr_ops; i++)
+		vfio_spapr_hcall_abort(&s->ops[i].t);
+	s->nr_ops = from;
+}
+
+static enum kt_stat kt_prepare_cause(int err)
+{
+	switch (err) {
+	case -EAGAIN:
+		return KT_FB_NO_LEVEL;
+	case -ENOENT:
+	case -EFAULT:
+		return KT_FB_NOT_PREREG;
+	default:
+		return KT_FB_FOREIGN;
+	}
+}
+
+/*
+ * Stages guest TCE @tce for entry @entry: checks it and prepares the
+ * hardware TCEs of every linked table. Return: 0 or a KT_FB_* cause.
+ */
+static int kt_stage(struct kt_call *x, unsigned long entry, u64 tce)
+{
+	struct kvmppc_spapr_tce_table *stt = x->stt;
+	enum dma_data_direction dir = iommu_tce_direction(tce);
+	struct kvmppc_spapr_tce_iommu_table *stit;
+	struct kt_scratch *s = x->s;
+	unsigned long ua = 0;
+
+	if (!kt_view(stt, entry) && tce)
+		return KT_FB_NO_VIEW_PAGE;
+	if (dir != DMA_NONE) {
+		unsigned long gpa = tce & ~(TCE_PCI_READ | TCE_PCI_WRITE);
+
+		if (iommu_tce_check_gpa(stt->page_shift, gpa) ||
+		    kt_gpa_to_ua(x->kvm, gpa, &ua))
+			return KT_FB_BAD_GPA;
+	}
+	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
+		struct iommu_table *tbl = stit->tbl;
+		unsigned long sub = 1UL << (stt->page_shift - tbl->it_page_shift);
+		struct vs_window *w;
+		unsigned long i;
+
+		w = vfio_spapr_hcall_window(x->kvm->mm, tbl);
+		if (!w)
+			return KT_FB_FOREIGN;
+		if (s->nr_ops + sub > KT_HW_MAX)
+			return KT_FB_TOO_BIG;
+		for (i = 0; i < sub; i++) {
+			struct kt_hw_op *op = &s->ops[s->nr_ops];
+			int err;
+
+			op->w = w;
+			op->t.entry = entry * sub + i;
+			op->t.ua = ua + (i << tbl->it_page_shift);
+			op->t.dir = dir;
+			err = vfio_spapr_hcall_prepare(w, &op->t);
+			if (err)
+				return kt_prepare_cause(err);
+			s->nr_ops++;
+		}
+	}
+	return 0;
+}
+
+/* Stages @n guest TCEs from @entry; on a refusal nothing stays staged. */
+static int kt_stage_all(struct kt_call *x, unsigned long entry,
+			const u64 *tces, unsigned long n)
+{
+	struct kt_scratch *s = x->s;
+	unsigned long i;
+	int why;
+
+	for (i = 0; i < n; i++) {
+		s->first_op[i] = s->nr_ops;
+		why = kt_stage(x, entry + i, tces[i]);
+		if (why) {
+			kt_abort_ops(s, 0);
+			return why;
+		}
+	}
+	s->first_op[n] = s->nr_ops;
+	return 0;
+}
+
+/* Undoes the hardware TCEs [from, to) of the staging area: clears them. */
+static void kt_clear_ops(struct kt_scratch *s, unsigned int from,
+			 unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		struct vfio_spapr_tce t = { .entry = s->ops[i].t.entry,
+					    .dir = DMA_NONE };
+
+		vfio_spapr_hcall_commit(s->ops[i].w, &t);
+	}
+}
+
+/*
+ * Sets what kt_stage_all() staged: hardware TCEs, then the guest-visible
+ * entries. A hardware refusal (not expected: prepare found the table
+ * level) stops there; that TCE is cleared in both tables, the later ones
+ * are left as they were, and the guest gets H_HARDWARE.
+ */
+static long kt_apply(struct kt_call *x, unsigned long entry, const u64 *tces,
+		     unsigned long n)
+{
+	struct kt_scratch *s = x->s;
+	unsigned long i, set = 0, cleared = 0;
+	long ret = H_SUCCESS;
+	unsigned int o, end;
+	u64 *view;
+
+	for (i = 0; i < n; i++) {
+		for (o = s->first_op[i]; o < s->first_op[i + 1]; o++) {
+			if (vfio_spapr_hcall_commit(s->ops[o].w, &s->ops[o].t))
+				break;
+			if (s->ops[o].t.dir == DMA_NONE)
+				cleared++;
+			else
+				set++;
+		}
+		if (o < s->first_op[i + 1]) {
+			kt_abort_ops(s, o + 1);
+			kt_clear_ops(s, s->first_op[i], o);
+			view = kt_view(x->stt, entry + i);
+			if (view)
+				WRITE_ONCE(*view, 0);
+			kt_count(x->vm, KT_H_HARDWARE, 1);
+			ret = H_HARDWARE;
+			break;
+		}
+		view = kt_view(x->stt, entry + i);
+		if (view)
+			WRITE_ONCE(*view, tces[i]);
+	}
+	/* One flush per run of consecutive TCEs of a window. */
+	for (o = 0; o < s->nr_ops; o = end) {
+		for (end = o + 1; end < s->nr_ops; end++)
+			if (s->ops[end].w != s->ops[o].w ||
+			    s->ops[end].t.entry != s->ops[o].t.entry + end - o)
+				break;
+		vfio_spapr_hcall_flush(s->ops[o].w, s->ops[o].t.entry, end - o);
+	}
+	s->nr_ops = 0;
+	kt_count(x->vm, KT_HW_TCES_SET, set);
+	kt_count(x->vm, KT_HW_TCES_CLEARED, cleared);
+	return ret;
+}
+
+/**
+ * kt_h_put_tce() - H_PUT_TCE.
+ * @vcpu: the calling vCPU
+ * @liobn: the table
+ * @ioba: bus address
+ * @tce: guest physical address and permission bits
+ *
+ * Return: H_SUCCESS, H_PARAMETER for a bad @ioba, H_HARDWARE, or
+ * KT_STOCK.
+ */
+long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
+		  unsigned long ioba, unsigned long tce)
+{
+	struct kt_call x;
+	long ret;
+	int why, idx;
+	u64 one = tce;
+
+	if (!kt_call_start(&x, vcpu, liobn))
+		return kt_stock(&x, KT_FB_NO_TABLE);
+	if (kvmppc_ioba_validate(x.stt, ioba, 1) != H_SUCCESS)
+		return kt_parameter(&x, KT_ERR_IOBA);
+
+	idx = srcu_read_lock(&x.kvm->srcu);
+	why = kt_stage_all(&x, ioba >> x.stt->page_shift, &one, 1);
+	if (why)
+		ret = kt_stock(&x, why);
+	else
+		ret = kt_apply(&x, ioba >> x.stt->page_shift, &one, 1);
+	srcu_read_unlock(&x.kvm->srcu, idx);
+	if (ret == H_SUCCESS)
+		kt_count(x.vm, KT_HANDLED_PUT, 1);
+	return ret;
+}
+
+/**
+ * kt_h_put_tce_indirect() - H_PUT_TCE_INDIRECT.
+ * @vcpu: the calling vCPU
+ * @liobn: the table
+ * @ioba: bus address of the first TCE
+ * @tce_list: guest physical address of the list (4K aligned)
+ * @npages: entries in the list (at most 512)
+ *
+ * Return: H_SUCCESS, H_PARAMETER for a bad @ioba range, @npages or list
+ * alignment, H_HARDWARE, or KT_STOCK.
+ */
+long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
+			   unsigned long ioba, unsigned long tce_list,
+			   unsigned long npages)
+{
+	unsigned long entry, ua, i;
+	struct kt_call x;
+	long ret;
+	int why, idx;
+
+	if (!kt_call_start(&x, vcpu, liobn))
+		return kt_stock(&x, KT_FB_NO_TABLE);
+	/* The stock handler's order of checks, and its answers. */
+	if (npages > KT_LIST_MAX)
+		return kt_parameter(&x, KT_ERR_NPAGES);
+	if (tce_list & (SZ_4K - 1))
+		return kt_parameter(&x, KT_ERR_LIST_ALIGN);
+	if (kvmppc_ioba_validate(x.stt, ioba, npages) != H_SUCCESS)
+		return kt_parameter(&x, KT_ERR_IOBA);
+	entry = ioba >> x.stt->page_shift;
+
+	idx = srcu_read_lock(&x.kvm->srcu);
+	if (kt_gpa_to_ua(x.kvm, tce_list, &ua) ||
+	    kt_read_guest_list(x.kvm, ua, x.s->tces, npages)) {
+		ret = kt_stock(&x, KT_FB_LIST);
+		goto out;
+	}
+	for (i = 0; i < npages; i++)
+		x.s->tces[i] = be64_to_cpu((__force __be64)x.s->tces[i]);
+	why = kt_stage_all(&x, entry, x.s->tces, npages);
+	if (why)
+		ret = kt_stock(&x, why);
+	else
+		ret = kt_apply(&x, entry, x.s->tces, npages);
+out:
+	srcu_read_unlock(&x.kvm->srcu, idx);
+	if (ret == H_SUCCESS)
+		kt_count(x.vm, KT_HANDLED_INDIRECT, 1);
+	return ret;
+}
+
+/**
+ * kt_h_stuff_tce() - H_STUFF_TCE.
+ * @vcpu: the calling vCPU
+ * @liobn: the table
+ * @ioba: bus address of the first TCE
+ * @tce_value: the value every entry gets; no permission bits allowed
+ * @npages: how many entries
+ *
+ * Return: H_SUCCESS, H_PARAMETER for a bad range or permission bits, or
+ * KT_STOCK.
+ */
+long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
+		    unsigned long ioba, unsigned long tce_value,
+		    unsigned long npages)
+{
+	struct kvmppc_spapr_tce_iommu_table *stit;
+	struct kvmppc_spapr_tce_table *stt;
+	unsigned long entry, i, hw = 0;
+	struct kt_call x;
+
+	if (!kt_call_start(&x, vcpu, liobn))
+		return kt_stock(&x, KT_FB_NO_TABLE);
+	stt = x.stt;
+	if (kvmppc_ioba_validate(stt, ioba, npages) != H_SUCCESS)
+		return kt_parameter(&x, KT_ERR_IOBA);
+	if (tce_value & (TCE_PCI_WRITE | TCE_PCI_READ))
+		return kt_parameter(&x, KT_ERR_PERM);
+	if (npages > KT_STUFF_MAX)
+		return kt_stock(&x, KT_FB_TOO_BIG);
+	entry = ioba >> stt->page_shift;
+
+	/* Everything checked first: then nothing below can fail. */
+	for (i = 0; tce_value && i < npages; i++)
+		if (!kt_view(stt, entry + i))
+			return kt_stock(&x, KT_FB_NO_VIEW_PAGE);
+	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
+		hw += npages << (stt->page_shift - stit->tbl->it_page_shift);
+		if (hw > KT_HW_MAX)
+			return kt_stock(&x, KT_FB_TOO_BIG);
+		if (!vfio_spapr_hcall_window(x.kvm->mm, stit->tbl))
+			return kt_stock(&x, KT_FB_FOREIGN);
+	}
+
+	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
+		unsigned int shift = stt->page_shift - stit->tbl->it_page_shift;
+		struct vs_window *w;
+
+		w = vfio_spapr_hcall_window(x.kvm->mm, stit->tbl);
+		for (i = entry << shift; i < (entry + npages) << shift; i++) {
+			struct vfio_spapr_tce t = { .entry = i, .dir = DMA_NONE };
+
+			vfio_spapr_hcall_commit(w, &t);
+		}
+		vfio_spapr_hcall_flush(w, entry << shift, npages << shift);
+	}
+	kt_count(x.vm, KT_HW_TCES_CLEARED, hw);
+	for (i = 0; i < npages; i++) {
+		u64 *view = kt_view(stt, entry + i);
+
+		if (view)
+			WRITE_ONCE(*view, tce_value);
+	}
+	kt_count(x.vm, KT_HANDLED_STUFF, 1);
+	return H_SUCCESS;
+}
+
+/**
+ * kt_h_get_tce() - H_GET_TCE: the guest-visible entry, in r4.
+ * @vcpu: the calling vCPU
+ * @liobn: the table
+ * @ioba: bus address
+ *
+ * Return: H_SUCCESS, H_PARAMETER for a bad @ioba, or KT_STOCK.
+ */
+long kt_h_get_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
+		  unsigned long ioba)
+{
+	struct kt_call x;
+	u64 *view;
+
+	if (!kt_call_start(&x, vcpu, liobn))
+		return kt_stock(&x, KT_FB_NO_TABLE);
+	if (kvmppc_ioba_validate(x.stt, ioba, 1) != H_SUCCESS)
+		return kt_parameter(&x, KT_ERR_IOBA);
+	view = kt_view(x.stt, ioba >> x.stt->page_shift);
+	kvmppc_set_gpr(vcpu, 4, view ? READ_ONCE(*view) : 0);
+	kt_count(x.vm, KT_HANDLED_GET, 1);
+	return H_SUCCESS;
+}
+
+/**
+ * kt_hcall_init() - the per-CPU staging areas, in the linear map.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kt_hcall_init(void)
+{
+	unsigned int cpu;
+
+	kt_scratch = kcalloc(nr_cpu_ids, sizeof(*kt_scratch), GFP_KERNEL);
+	if (!kt_scratch)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		kt_scratch[cpu] = kmalloc_node(sizeof(struct kt_scratch),
+					       GFP_KERNEL, cpu_to_node(cpu));
+		if (!kt_scratch[cpu]) {
+			kt_hcall_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/**
+ * kt_hcall_exit() - free the staging areas (no handler running).
+ */
+void kt_hcall_exit(void)
+{
+	unsigned int cpu;
+
+	if (!kt_scratch)
+		return;
+	for_each_possible_cpu(cpu)
+		kfree(kt_scratch[cpu]);
+	kfree(kt_scratch);
+	kt_scratch = NULL;
+}
