@@ -453,7 +453,7 @@ int kt_hcall_init(void)
 	if (!kt_scratch)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		kt_scratch[cpu] = kmalloc_node(sizeof(struct kt_scratch),
+		kt_scratch[cpu] = kmalloc_node(sizeof(*kt_scratch[cpu]),
 					       GFP_KERNEL, cpu_to_node(cpu));
 		if (!kt_scratch[cpu]) {
 			kt_hcall_exit();
