@@ -264,6 +264,24 @@ static long kt_apply(struct kt_call *x, unsigned long entry, const u64 *tces,
 	return ret;
 }
 
+/*
+ * Checks, then sets, @n guest TCEs from @entry (kvm->srcu held); counts
+ * a success as @handled.
+ */
+static long kt_put_tces(struct kt_call *x, unsigned long entry,
+			const u64 *tces, unsigned long n, enum kt_stat handled)
+{
+	int why = kt_stage_all(x, entry, tces, n);
+	long ret;
+
+	if (why)
+		return kt_stock(x, why);
+	ret = kt_apply(x, entry, tces, n);
+	if (ret == H_SUCCESS)
+		kt_count(x->vm, handled, 1);
+	return ret;
+}
+
 /**
  * kt_h_put_tce() - H_PUT_TCE.
  * @vcpu: the calling vCPU
@@ -279,7 +297,7 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 {
 	struct kt_call x;
 	long ret;
-	int why, idx;
+	int idx;
 	u64 one = tce;
 
 	if (!kt_call_start(&x, vcpu, liobn))
@@ -288,14 +306,9 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 		return kt_parameter(&x, KT_ERR_IOBA);
 
 	idx = srcu_read_lock(&x.kvm->srcu);
-	why = kt_stage_all(&x, ioba >> x.stt->page_shift, &one, 1);
-	if (why)
-		ret = kt_stock(&x, why);
-	else
-		ret = kt_apply(&x, ioba >> x.stt->page_shift, &one, 1);
+	ret = kt_put_tces(&x, ioba >> x.stt->page_shift, &one, 1,
+			  KT_HANDLED_PUT);
 	srcu_read_unlock(&x.kvm->srcu, idx);
-	if (ret == H_SUCCESS)
-		kt_count(x.vm, KT_HANDLED_PUT, 1);
 	return ret;
 }
 
@@ -317,7 +330,7 @@ long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 	unsigned long entry, ua, i;
 	struct kt_call x;
 	long ret;
-	int why, idx;
+	int idx;
 
 	if (!kt_call_start(&x, vcpu, liobn))
 		return kt_stock(&x, KT_FB_NO_TABLE);
@@ -338,15 +351,9 @@ long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 	}
 	for (i = 0; i < npages; i++)
 		x.s->tces[i] = be64_to_cpu((__force __be64)x.s->tces[i]);
-	why = kt_stage_all(&x, entry, x.s->tces, npages);
-	if (why)
-		ret = kt_stock(&x, why);
-	else
-		ret = kt_apply(&x, entry, x.s->tces, npages);
+	ret = kt_put_tces(&x, entry, x.s->tces, npages, KT_HANDLED_INDIRECT);
 out:
 	srcu_read_unlock(&x.kvm->srcu, idx);
-	if (ret == H_SUCCESS)
-		kt_count(x.vm, KT_HANDLED_INDIRECT, 1);
 	return ret;
 }
 

@@ -31,29 +31,25 @@
 #define CREATE_TRACE_POINTS
 #include "kt_trace.h"
 
-static int kt_pre_put(struct kprobe *p, struct pt_regs *regs);
-static int kt_pre_indirect(struct kprobe *p, struct pt_regs *regs);
-static int kt_pre_stuff(struct kprobe *p, struct pt_regs *regs);
-static int kt_pre_get(struct kprobe *p, struct pt_regs *regs);
+static int kt_pre_hcall(struct kprobe *p, struct pt_regs *regs);
 static int kt_pre_destroy(struct kprobe *p, struct pt_regs *regs);
 
 struct kt_probe {
 	struct kprobe kp;
 	/* The probed function, for the check that the probe landed in it. */
 	void *fn;
-	bool hcall;		/* switched by the intercept parameter */
+	unsigned long opcode;	/* an hcall handler: intercept switches it */
 };
 
+#define KT_HCALL_PROBE(sym, op) \
+	{ .kp = { .symbol_name = #sym, .pre_handler = kt_pre_hcall }, \
+	  .fn = sym, .opcode = op }
+
 static struct kt_probe kt_probes[] = {
-	{ .kp = { .symbol_name = "kvmppc_h_put_tce", .pre_handler = kt_pre_put },
-	  .fn = kvmppc_h_put_tce, .hcall = true },
-	{ .kp = { .symbol_name = "kvmppc_h_put_tce_indirect",
-		  .pre_handler = kt_pre_indirect },
-	  .fn = kvmppc_h_put_tce_indirect, .hcall = true },
-	{ .kp = { .symbol_name = "kvmppc_h_stuff_tce", .pre_handler = kt_pre_stuff },
-	  .fn = kvmppc_h_stuff_tce, .hcall = true },
-	{ .kp = { .symbol_name = "kvmppc_h_get_tce", .pre_handler = kt_pre_get },
-	  .fn = kvmppc_h_get_tce, .hcall = true },
+	KT_HCALL_PROBE(kvmppc_h_put_tce, H_PUT_TCE),
+	KT_HCALL_PROBE(kvmppc_h_put_tce_indirect, H_PUT_TCE_INDIRECT),
+	KT_HCALL_PROBE(kvmppc_h_stuff_tce, H_STUFF_TCE),
+	KT_HCALL_PROBE(kvmppc_h_get_tce, H_GET_TCE),
 	{ .kp = { .symbol_name = "kvm_arch_destroy_vm",
 		  .pre_handler = kt_pre_destroy } },
 };
@@ -77,52 +73,37 @@ static int kt_finish(struct pt_regs *regs, unsigned long opcode,
 	return 1;
 }
 
-static struct kvm_vcpu *kt_vcpu(struct pt_regs *regs)
+/* Ours for @opcode, with the probed function's arguments. */
+static long kt_call(unsigned long opcode, struct pt_regs *regs)
 {
-	return (struct kvm_vcpu *)regs->gpr[3];
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->gpr[3];
+	unsigned long *a = &regs->gpr[4];
+
+	switch (opcode) {
+	case H_PUT_TCE:
+		return kt_h_put_tce(vcpu, a[0], a[1], a[2]);
+	case H_PUT_TCE_INDIRECT:
+		return kt_h_put_tce_indirect(vcpu, a[0], a[1], a[2], a[3]);
+	case H_STUFF_TCE:
+		return kt_h_stuff_tce(vcpu, a[0], a[1], a[2], a[3]);
+	case H_GET_TCE:
+		return kt_h_get_tce(vcpu, a[0], a[1]);
+	}
+	return KT_STOCK;
 }
 
-static int kt_pre_put(struct kprobe *p, struct pt_regs *regs)
+static int kt_pre_hcall(struct kprobe *p, struct pt_regs *regs)
 {
+	struct kt_probe *probe = container_of(p, struct kt_probe, kp);
+	unsigned long npages = 1;
 	long ret;
 
+	if (probe->opcode == H_PUT_TCE_INDIRECT || probe->opcode == H_STUFF_TCE)
+		npages = regs->gpr[7];
 	rcu_read_lock();
-	ret = kt_h_put_tce(kt_vcpu(regs), regs->gpr[4], regs->gpr[5],
-			   regs->gpr[6]);
+	ret = kt_call(probe->opcode, regs);
 	rcu_read_unlock();
-	return kt_finish(regs, H_PUT_TCE, 1, ret);
-}
-
-static int kt_pre_indirect(struct kprobe *p, struct pt_regs *regs)
-{
-	long ret;
-
-	rcu_read_lock();
-	ret = kt_h_put_tce_indirect(kt_vcpu(regs), regs->gpr[4], regs->gpr[5],
-				    regs->gpr[6], regs->gpr[7]);
-	rcu_read_unlock();
-	return kt_finish(regs, H_PUT_TCE_INDIRECT, regs->gpr[7], ret);
-}
-
-static int kt_pre_stuff(struct kprobe *p, struct pt_regs *regs)
-{
-	long ret;
-
-	rcu_read_lock();
-	ret = kt_h_stuff_tce(kt_vcpu(regs), regs->gpr[4], regs->gpr[5],
-			     regs->gpr[6], regs->gpr[7]);
-	rcu_read_unlock();
-	return kt_finish(regs, H_STUFF_TCE, regs->gpr[7], ret);
-}
-
-static int kt_pre_get(struct kprobe *p, struct pt_regs *regs)
-{
-	long ret;
-
-	rcu_read_lock();
-	ret = kt_h_get_tce(kt_vcpu(regs), regs->gpr[4], regs->gpr[5]);
-	rcu_read_unlock();
-	return kt_finish(regs, H_GET_TCE, 1, ret);
+	return kt_finish(regs, probe->opcode, npages, ret);
 }
 
 static int kt_pre_destroy(struct kprobe *p, struct pt_regs *regs)
@@ -137,7 +118,7 @@ static void kt_probes_apply(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(kt_probes); i++) {
-		if (!kt_probes[i].hcall)
+		if (!kt_probes[i].opcode)
 			continue;
 		if (kt_intercept)
 			enable_kprobe(&kt_probes[i].kp);
