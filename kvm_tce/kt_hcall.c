@@ -59,11 +59,50 @@ struct kt_call {
 	struct kt_scratch *s;
 };
 
+/* Is one of the hardware tables linked to @stt a window of ours? */
+static bool kt_ours_linked(struct kt_call *x)
+{
+	struct kvmppc_spapr_tce_iommu_table *stit;
+
+	list_for_each_entry_rcu(stit, &x->stt->iommu_tables, next)
+		if (vfio_spapr_hcall_window(x->kvm->mm, stit->tbl))
+			return true;
+	return false;
+}
+
+/*
+ * We cannot finish the call: the stock handler gets it. Except on a
+ * table linked to one of our containers: the stock handler looks for
+ * the memory in mm_iommu, where our preregistration is not, and on that
+ * failure clears the hardware TCE behind the container's back before it
+ * answers H_TOO_HARD. Then H_TOO_HARD is ours to give, with both tables
+ * untouched, and userspace maps through the container.
+ */
 static long kt_stock(struct kt_call *x, enum kt_stat why)
 {
 	kt_count(x->vm, KT_FALLBACK, 1);
 	kt_count(x->vm, why, 1);
+	if (x->stt && kt_ours_linked(x))
+		return H_TOO_HARD;
 	return KT_STOCK;
+}
+
+/*
+ * PAPR: @npages TCEs from @ioba, aligned, inside the table. The stock
+ * check (iommu_tce_check_ioba()) looks at the first TCE only, so a
+ * range running past the end is accepted there and written past the
+ * guest-visible table; ours refuses it.
+ */
+static bool kt_ioba_ok(struct kvmppc_spapr_tce_table *stt, unsigned long ioba,
+		       unsigned long npages)
+{
+	unsigned long idx = ioba >> stt->page_shift;
+
+	if (ioba & ((1UL << stt->page_shift) - 1))
+		return false;
+	if (idx < stt->offset || idx - stt->offset >= stt->size)
+		return false;
+	return npages <= stt->size - (idx - stt->offset);
 }
 
 static long kt_parameter(struct kt_call *x, enum kt_stat why)
@@ -302,7 +341,7 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 
 	if (!kt_call_start(&x, vcpu, liobn))
 		return kt_stock(&x, KT_FB_NO_TABLE);
-	if (kvmppc_ioba_validate(x.stt, ioba, 1) != H_SUCCESS)
+	if (!kt_ioba_ok(x.stt, ioba, 1))
 		return kt_parameter(&x, KT_ERR_IOBA);
 
 	idx = srcu_read_lock(&x.kvm->srcu);
@@ -339,7 +378,7 @@ long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 		return kt_parameter(&x, KT_ERR_NPAGES);
 	if (tce_list & (SZ_4K - 1))
 		return kt_parameter(&x, KT_ERR_LIST_ALIGN);
-	if (kvmppc_ioba_validate(x.stt, ioba, npages) != H_SUCCESS)
+	if (!kt_ioba_ok(x.stt, ioba, npages))
 		return kt_parameter(&x, KT_ERR_IOBA);
 	entry = ioba >> x.stt->page_shift;
 
@@ -380,7 +419,7 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	if (!kt_call_start(&x, vcpu, liobn))
 		return kt_stock(&x, KT_FB_NO_TABLE);
 	stt = x.stt;
-	if (kvmppc_ioba_validate(stt, ioba, npages) != H_SUCCESS)
+	if (!kt_ioba_ok(stt, ioba, npages))
 		return kt_parameter(&x, KT_ERR_IOBA);
 	if (tce_value & (TCE_PCI_WRITE | TCE_PCI_READ))
 		return kt_parameter(&x, KT_ERR_PERM);
@@ -439,7 +478,7 @@ long kt_h_get_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 
 	if (!kt_call_start(&x, vcpu, liobn))
 		return kt_stock(&x, KT_FB_NO_TABLE);
-	if (kvmppc_ioba_validate(x.stt, ioba, 1) != H_SUCCESS)
+	if (!kt_ioba_ok(x.stt, ioba, 1))
 		return kt_parameter(&x, KT_ERR_IOBA);
 	view = kt_view(x.stt, ioba >> x.stt->page_shift);
 	kvmppc_set_gpr(vcpu, 4, view ? READ_ONCE(*view) : 0);

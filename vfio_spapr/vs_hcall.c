@@ -181,7 +181,7 @@ long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
 		vfio_spapr_hcall_abort(t);
 		return ret;
 	}
-	if (dir != DMA_NONE)
+	if (vs_tce_was_live(c, w, t->entry, dir))
 		vs_tce_gone(c, w, t->entry, hpa);
 	if (t->dir != DMA_NONE) {
 		/* Prepare found the slot: its level is never freed early. */

@@ -58,6 +58,24 @@ static void vs_v1_unuse(unsigned long hpa)
 	atomic64_dec(&vs_stats.pinned_pages);
 }
 
+/*
+ * Did the TCE just exchanged at @entry hold something of ours? v1 asks
+ * the hardware (@old); v2 asks its own record, the user address it keeps
+ * per TCE: the stock KVM handler may clear a hardware TCE of a table
+ * linked to a guest behind our back (when it gives up on our memory),
+ * and what that TCE held is still ours to give back.
+ */
+bool vs_tce_was_live(struct vs_container *c, struct vs_window *w,
+		     unsigned long entry, enum dma_data_direction old)
+{
+	__be64 *slot;
+
+	if (!c->v2)
+		return old != DMA_NONE;
+	slot = vs_ua_slot(w, entry, false);
+	return slot && *slot;
+}
+
 /* A live TCE was taken out of the table: let go of what it held. */
 void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 		 unsigned long entry, unsigned long hpa)
@@ -119,7 +137,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 			cond_resched();
 		spin_lock(&c->tce_lock);
 		if (!iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir) &&
-		    dir != DMA_NONE)
+		    vs_tce_was_live(c, w, entry, dir))
 			vs_tce_gone(c, w, entry, hpa);
 		spin_unlock(&c->tce_lock);
 	}
@@ -254,7 +272,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 			break;
 		}
 		/* Free when checked: only a guest hcall can have set it since. */
-		if (old != DMA_NONE)
+		if (vs_tce_was_live(c, w, first + i, old))
 			vs_tce_gone(c, w, first + i, hpa);
 		atomic64_inc(&vs_stats.tces_set);
 		w->live++;
