@@ -74,14 +74,14 @@ fi
 edu=
 vfio=0
 vfio_why=
-if [ "$LAB_MACHINE" = powernv9 ]; then
+if [ "$LAB_MACHINE" = powernv9 ] || [ "$LAB_MACHINE" = powernv8 ]; then
 	case $caps in
 	*spapr_tce_vfio=1*) vfio=1 ;;
 	*) vfio_why="KVM_CAP_SPAPR_TCE_VFIO is 0 ($caps)" ;;
 	esac
 	edu=$(edu_device) || { vfio=0; vfio_why="no edu device"; }
 else
-	vfio_why="$LAB_MACHINE: KVM-VFIO TCE linking needs powernv9 (KVM_CAP_SPAPR_TCE_VFIO here: ${caps##*spapr_tce_vfio=})"
+	vfio_why="$LAB_MACHINE: the KVM-VFIO TCE link needs powernv ($caps)"
 fi
 ours=0
 ours_why=
@@ -118,6 +118,7 @@ tap_vmm stock_
 # the load/unload test's loop, against stock alone: it must see no bad pair
 loop_run() {		# loop_run SECONDS [CYCLES]: the loop, kvm_tce cycled
 	local secs=$1 cycles=${2:-0} i=0 pid t=0 fails=0
+	: >/tmp/loop.out
 	"$VMM" --loop putget >/tmp/loop.out 2>&1 &
 	pid=$!
 	while ! grep -q '^LOOP ready' /tmp/loop.out && [ $t -lt 100 ]; do
