@@ -51,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "kvm_tce_guest.h"
 
 /* PAPR hcall opcodes and return codes (asm/hvcall.h) */
 #define H_SUCCESS		0
@@ -101,8 +102,7 @@ enum { PASS, FAIL, SKIP };
  *            (an error or a readback that is not tce); stops early when
  *            the doubleword at GPA r26 is not zero.
  */
-asm(
-"	.pushsection .rodata\n"
+asm("	.pushsection .rodata\n"
 "	.balign 4\n"
 "	.globl kt_guest, kt_guest_end, kt_one, kt_loop, kt_putget\n"
 "kt_guest:\n"
@@ -167,8 +167,6 @@ asm(
 "	b 2b\n"
 "kt_guest_end:\n"
 "	.popsection\n");
-
-extern const char kt_guest[], kt_guest_end[], kt_one[], kt_loop[], kt_putget[];
 
 #define ENTRY(sym)	(CODE_GPA + (uint64_t)((sym) - kt_guest))
 
@@ -379,6 +377,7 @@ enum { C_PUT, C_INDIRECT, C_STUFF, C_GET, C_FALLBACK, C_HPARAM, C_N };
 static const char *const ckeys[C_N] = {
 	"put", "indirect", "stuff", "get", "fallback", "h_parameter",
 };
+
 static char cnames[C_N][64];
 
 static int counters_init(void)
@@ -480,7 +479,10 @@ static int vm_create(struct vm *v)
 	int i;
 
 	memset(v, 0, sizeof(*v));
-	v->v.container = v->v.group = v->v.device = v->v.kvmdev = -1;
+	v->v.container = -1;
+	v->v.group = -1;
+	v->v.device = -1;
+	v->v.kvmdev = -1;
 	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (v->kvm < 0) {
 		say("open /dev/kvm: %s", strerror(errno));
@@ -1280,15 +1282,19 @@ static int t_past_end(uint32_t shift)
 	    hcall(&vm, &h2, H_STUFF_TCE, t->liobn, ioba_of(t, TSIZE - 1),
 		  poison, 3))
 		return FAIL;
-	diag("INDIRECT of 4 from entry %d: %s %s; STUFF of 3 from entry %d: %s %s; entries %d, %d: %#llx %#llx",
-	     TSIZE - 2, hname(h1.ret), h1.user ? "in userspace" : "in the kernel",
-	     TSIZE - 1, hname(h2.ret), h2.user ? "in userspace" : "in the kernel",
-	     TSIZE, TSIZE + 1, (unsigned long long)t->ent[TSIZE],
+	diag("INDIRECT of 4 from entry %d: %s %s", TSIZE - 2, hname(h1.ret),
+	     h1.user ? "in userspace" : "in the kernel");
+	diag("STUFF of 3 from entry %d: %s %s", TSIZE - 1, hname(h2.ret),
+	     h2.user ? "in userspace" : "in the kernel");
+	diag("past the end, entries %d, %d: %#llx %#llx", TSIZE, TSIZE + 1,
+	     (unsigned long long)t->ent[TSIZE],
 	     (unsigned long long)t->ent[TSIZE + 1]);
 	if (!opt_ours && h1.ret == H_SUCCESS && h2.ret == H_SUCCESS &&
 	    !h1.user && !h2.user && t->ent[TSIZE] == poison &&
 	    t->ent[TSIZE + 1] == poison) {
-		say("SKIP stock bug: iommu_tce_check_ioba() ignores npages, H_PUT_TCE_INDIRECT and H_STUFF_TCE past the end return H_SUCCESS and wrote entries %d and %d past the table (seen in the mmap)",
+		say("SKIP stock bug: %s, %s %d and %d past the table (mmap)",
+		    "iommu_tce_check_ioba() ignores npages",
+		    "INDIRECT and STUFF past the end return H_SUCCESS and wrote entries",
 		    TSIZE, TSIZE + 1);
 		return SKIP;
 	}
@@ -1500,7 +1506,10 @@ static void vfio_close(struct vfio *f)
 	}
 	if (f->container >= 0)
 		close(f->container);
-	f->container = f->group = f->device = f->kvmdev = -1;
+	f->container = -1;
+	f->group = -1;
+	f->device = -1;
+	f->kvmdev = -1;
 	f->bar = NULL;
 }
 
@@ -1718,7 +1727,9 @@ static int t_vfio_unregister_busy(uint32_t shift)
 	(void)shift;
 	if (opt_intree) {
 		/* not called: it would leak the region for good */
-		say("SKIP in-tree UNREGISTER of a region under a live TCE returns 0 and leaks it (mm_iommu_get() ref in tce_iommu_unregister_pages() hides mm_iommu_put()'s EBUSY)");
+		say("SKIP %s (%s)",
+		    "in-tree UNREGISTER of a region under a live TCE returns 0 and leaks it",
+		    "mm_iommu_get() ref in tce_iommu_unregister_pages() hides mm_iommu_put()'s EBUSY");
 		return SKIP;
 	}
 	/* clear what earlier cases left (slot 0 is live), then one TCE */
@@ -1753,11 +1764,13 @@ static const struct tcase cases[] = {
 	{ "ioba_misaligned_below_offset_past_end_h_parameter_%s", t_ioba_bad, true, false },
 	{ "put_tce_gpa_outside_ram_goes_to_userspace_%s", t_tce_outside_ram, true, false },
 	{ "put_tce_gpa_not_tce_page_aligned_goes_to_userspace_%s", t_tce_misaligned, true, false },
-	{ "indirect_513_or_list_misaligned_or_ioba_bad_h_parameter_%s", t_indirect_bad, true, false },
+	{ "indirect_513_or_list_misaligned_or_ioba_bad_h_parameter_%s", t_indirect_bad,
+	  true, false },
 	{ "indirect_list_outside_ram_goes_to_userspace_%s", t_indirect_list_outside, true, false },
 	{ "indirect_bad_entry_k_views_agree_on_every_entry_%s", t_indirect_partial, true, false },
 	{ "stuff_tce_permission_bits_or_ioba_bad_h_parameter_%s", t_stuff_bad, true, false },
-	{ "range_off_the_end_indirect_stuff_h_parameter_nothing_written_%s", t_past_end, true, false },
+	{ "range_off_the_end_indirect_stuff_h_parameter_nothing_written_%s", t_past_end,
+	  true, false },
 	{ "null_hcall_h_prod_bad_target_in_kernel", t_null_hcall, false, false },
 	{ "vfio_put_tce_device_dma_reaches_guest_ram", t_vfio_put_dma, false, true },
 	{ "vfio_put_tce_zero_blocks_dma", t_vfio_put_zero_blocks, false, true },
@@ -1768,7 +1781,8 @@ static const struct tcase cases[] = {
 	{ "vfio_unregister_busy_while_guest_tce_maps_it", t_vfio_unregister_busy, false, true },
 };
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NCASES ARRAY_SIZE(cases)
 
 static const uint32_t shifts[] = { 12, 16, 24 };
 static const char *const shift_names[] = { "4k", "64k", "16m" };
@@ -1785,13 +1799,16 @@ static int ninst;
 
 static void make_instances(bool with_vfio)
 {
-	unsigned int i, s;
+	unsigned int i, s, ns;
 	struct inst *n;
 
 	for (i = 0; i < NCASES; i++) {
 		if (cases[i].vfio && !with_vfio)
 			continue;
-		for (s = 0; s < (cases[i].per_shift ? 3 : 1); s++) {
+		ns = 1;
+		if (cases[i].per_shift)
+			ns = ARRAY_SIZE(shifts);
+		for (s = 0; s < ns; s++) {
 			n = &insts[ninst++];
 			n->c = &cases[i];
 			n->shift = shifts[s];
@@ -1821,7 +1838,8 @@ static int run_cases(regex_t *re, int fd)
 		return 1;
 	}
 	if (opt_vfio_dev) {
-		if (vfio_open(&vm.v) || !(vt = vfio_link(&vm))) {
+		vt = vfio_open(&vm.v) ? NULL : vfio_link(&vm);
+		if (!vt) {
 			diag("VFIO setup failed: %s", why);
 			vm.have_vfio = false;
 		} else {
@@ -2076,9 +2094,10 @@ static int bench_one(struct tbl *t, const char *op, long count,
 	}
 	for (i = 0; i < 4; i++)
 		n1 += vm.uexit[i];
-	printf("HCALL-MARK end %s/%s calls=%llu bad=%llu last=%lld userspace=%llu instructions=%llu instr_per_call=%llu instr_min=%llu instr_median=%llu\n",
+	printf("HCALL-MARK end %s/%s calls=%llu bad=%llu last=%lld userspace=%llu",
 	       label, op, (unsigned long long)done, (unsigned long long)bad,
-	       (long long)last, (unsigned long long)(n1 - n0),
+	       (long long)last, (unsigned long long)(n1 - n0));
+	printf(" instructions=%llu instr_per_call=%llu instr_min=%llu instr_median=%llu\n",
 	       (unsigned long long)instr,
 	       (unsigned long long)(done ? instr / done : 0),
 	       (unsigned long long)imin, (unsigned long long)imed);
@@ -2133,10 +2152,10 @@ static int bench(const char *ops, const char *table, const char *label)
 
 /* ------------------------------------------------------------------ */
 
-static void usage(void)
+static void print_help(void)
 {
 	fprintf(stderr,
-		"usage: kvm_tce_vmm [--list] [--case REGEX] [--vfio-group N --vfio-dev ADDR\n"
+		"Usage: kvm_tce_vmm [--list] [--case REGEX] [--vfio-group N --vfio-dev ADDR\n"
 		"                   --vfio-path kernel|user [--intree]] [--ours]\n"
 		"       kvm_tce_vmm --caps\n"
 		"       kvm_tce_vmm --loop putget [--count N]\n"
@@ -2168,7 +2187,7 @@ int main(int argc, char **argv)
 	const char *label = NULL;
 	long count = 0, pins0, pins1, vs0[3], vs1[3], kb0 = -1, kb1 = -1;
 	int o, i, n = 0, pfd[2], st, failed;
-	bool list = false, caps = false;
+	bool list = false, caps = false, no_group;
 	char msg[64] = "";
 	char line[256];
 	regex_t re;
@@ -2220,13 +2239,14 @@ int main(int argc, char **argv)
 			caps = true;
 			break;
 		default:
-			usage();
+			print_help();
 		}
 	}
-	if ((opt_vfio_dev != NULL) != (opt_vfio_group >= 0))
-		usage();
+	no_group = opt_vfio_group < 0;
+	if (!opt_vfio_dev != no_group)
+		print_help();
 	if (pat && regcomp(&re, pat, REG_EXTENDED | REG_NOSUB))
-		usage();
+		print_help();
 	host_pgsz = sysconf(_SC_PAGESIZE);
 	f = fopen("/proc/cpuinfo", "r");
 	while (f && fgets(line, sizeof(line), f)) {
@@ -2254,13 +2274,13 @@ int main(int argc, char **argv)
 	}
 	if (loop) {
 		if (strcmp(loop, "putget"))
-			usage();
+			print_help();
 		return loop_putget(count > 0 ? count : 1L << 40);
 	}
 	if (bop)
 		return bench(bop, btable, label ? label : btable);
 
-	make_instances(opt_vfio_dev != NULL);
+	make_instances(opt_vfio_dev);
 	for (i = 0; i < ninst; i++)
 		if (!pat || !regexec(&re, insts[i].bare, 0, NULL, 0)) {
 			n++;
@@ -2296,7 +2316,8 @@ int main(int argc, char **argv)
 	failed = !WIFEXITED(st) || WEXITSTATUS(st);
 	if (!WIFEXITED(st))
 		diag("the VMM child died (status %#x)", st);
-	sscanf(msg, "%ld %ld", &kb0, &kb1);
+	if (sscanf(msg, "%ld %ld", &kb0, &kb1) != 2)
+		diag("no VmLck report from the child");
 	/* unpinning may be RCU-deferred: give it up to 5 s */
 	for (i = 0; i < 100; i++) {
 		pins1 = pins_outstanding();
@@ -2309,8 +2330,9 @@ int main(int argc, char **argv)
 		printf("ok %d %sno_page_left_pinned_after_the_vm_is_gone\n", o,
 		       opt_prefix);
 	} else {
-		printf("not ok %d %sno_page_left_pinned_after_the_vm_is_gone\n# %ld pinned, %ld before\n",
-		       o, opt_prefix, pins1, pins0);
+		printf("not ok %d %sno_page_left_pinned_after_the_vm_is_gone\n",
+		       o, opt_prefix);
+		diag("%ld pinned, %ld before", pins1, pins0);
 		failed = 1;
 	}
 	o++;
@@ -2318,8 +2340,9 @@ int main(int argc, char **argv)
 		printf("ok %d %svmm_vmlck_back_to_start_after_closing_the_vm\n",
 		       o, opt_prefix);
 	} else {
-		printf("not ok %d %svmm_vmlck_back_to_start_after_closing_the_vm\n# VmLck %ld kB at the start, %ld kB after closing\n",
-		       o, opt_prefix, kb0, kb1);
+		printf("not ok %d %svmm_vmlck_back_to_start_after_closing_the_vm\n",
+		       o, opt_prefix);
+		diag("VmLck %ld kB at the start, %ld kB after closing", kb0, kb1);
 		failed = 1;
 	}
 	o++;
@@ -2329,14 +2352,16 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (vs0[0] < 0 && vs1[0] < 0) {
-		printf("ok %d %svfio_spapr_pinned_and_regions_back_to_start # SKIP vfio_spapr is not loaded\n",
+		printf("ok %d %svfio_spapr_pinned_and_regions_back_to_start",
 		       o, opt_prefix);
+		printf(" # SKIP vfio_spapr is not loaded\n");
 	} else if (i == 3) {
 		printf("ok %d %svfio_spapr_pinned_and_regions_back_to_start\n",
 		       o, opt_prefix);
 	} else {
-		printf("not ok %d %svfio_spapr_pinned_and_regions_back_to_start\n# %s %ld, was %ld\n",
-		       o, opt_prefix, vs_rows[i], vs1[i], vs0[i]);
+		printf("not ok %d %svfio_spapr_pinned_and_regions_back_to_start\n",
+		       o, opt_prefix);
+		diag("%s %ld, was %ld", vs_rows[i], vs1[i], vs0[i]);
 		failed = 1;
 	}
 	return failed;
