@@ -16,6 +16,8 @@ KERNELS=${KERNELS:-6.1 6.12}
 MACHINES=${MACHINES:-$LAB_MACHINES}
 OUT=$BUILD/bench
 mkdir -p "$OUT"
+# SECTIONS: which benchmarks to run (all by default)
+want() { [[ " ${SECTIONS:-realmode vfio hcall} " == *" $1 "* ]]; }
 
 for k in $KERNELS; do
 	make -s -C "$TOP" KERNEL="$k" modules >/dev/null || exit 1
@@ -32,7 +34,7 @@ report=$OUT/report.md
 	echo
 } >"$report"
 
-for k in $KERNELS; do
+want realmode && for k in $KERNELS; do
 	for m in $MACHINES; do
 		log=$OUT/realmode-$m-$k.log
 		"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 900 \
@@ -54,7 +56,7 @@ done
 # against ours in the same boot, and the region lookup among 1 to 10,000
 # registered regions, ours (maple tree) against mm_iommu's list walk.
 make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" >/dev/null || exit 1
-{
+want vfio && {
 	echo "## vfio_spapr: MAP_DMA+UNMAP_DMA pairs per second, in-tree vs ours"
 	echo
 	echo "One page per map, $((${PAIRS:-5000})) pairs, the same group and loop for both drivers in one boot."
@@ -63,7 +65,7 @@ make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests"
 	echo "|---|---|---|---|---|---|"
 } >>"$report"
 lookups=""
-for k in $KERNELS; do
+want vfio && for k in $KERNELS; do
 	for m in ${VFIO_MACHINES:-powernv9 pseries}; do
 		log=$OUT/vfio-$m-$k.log
 		"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 900 \
@@ -81,10 +83,69 @@ for k in $KERNELS; do
 		lookups+="### $m, kernel $k"$'\n\n```\n'"$(sed -n '/^LOOKUP-BEGIN/,/^LOOKUP-END/{/^LOOKUP-/d;p}' "$log")"$'\n```\n\n'
 	done
 done
-{
+want vfio && {
 	echo
 	echo "## vfio_spapr: registered-region lookup, mm_iommu list walk vs our maple tree"
 	echo
 	echo "$lookups"
+} | tee -a "$report"
+# KVM TCE hypercalls: the guest of kvm_tce_vmm loops on each hcall through
+# each path (bench-hcall). Rates come from the host's timestamps of the
+# console lines around each loop (the L1 clock is not trusted under
+# KVM); the instructions are the emulated POWER PMU's count for the VMM
+# process (user and kernel, the host side of the hcall), the median of
+# 31 loops of 16 calls (a long loop's count also holds the timer ticks
+# and other work the host did in the task's context meanwhile).
+hcall_table() {		# hcall_table LOG: the Markdown rows of one boot
+	awk '
+	/HCALL-MARK begin / { t0[$4] = $1 }
+	/HCALL-MARK end / {
+		k = $4; calls = 0; med = ""; user = 0
+		for (i = 5; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "calls") calls = kv[2]
+			if (kv[1] == "instr_median") med = kv[2]
+			if (kv[1] == "userspace") user = kv[2]
+		}
+		if (!(k in t0) || calls == 0) next
+		rate[k] = calls / ($1 - t0[k]); order[++n] = k
+		instr[k] = med; up[k] = user / calls
+	}
+	/HCALL-(SKIP|MARK error)/ { sub(/^[0-9.]* /, ""); skips = skips "\n" $0 }
+	END {
+		null = rate["stock/null"]
+		for (j = 1; j <= n; j++) {
+			k = order[j]; split(k, a, "/")
+			printf "| %s | %s | %.0f | %s | %s | %.2f |\n", a[1], a[2], rate[k],
+				null ? sprintf("%.2f", null / rate[k]) : "-", instr[k] == "" ? "-" : instr[k], up[k]
+		}
+		if (skips != "") printf "%s\n", skips > "/dev/stderr"
+	}' "$1"
+}
+hcalls=""
+want hcall && for k in $KERNELS; do
+	for m in ${HCALL_MACHINES:-powernv9 pseries-nested}; do
+		log=$OUT/hcall-$m-$k.log
+		"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 900 \
+			--log "$OUT/hcall-$m-$k.console" --add "$BUILD/selftests/tests:/lab/tests" \
+			-- sh -c "N=${HCALL_N:-10000} NBIG=${HCALL_NBIG:-1000} bench-hcall" 2>&1 |
+			while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >"$log"
+		hcalls+="### $m, kernel $k"$'\n\n'
+		hcalls+="| path | hcall | calls/s (host clock) | time / null hcall | instructions / call | userspace exits / call |"$'\n'
+		hcalls+="|---|---|---:|---:|---:|---:|"$'\n'
+		hcalls+="$(hcall_table "$log" 2>"$OUT/hcall-$m-$k.skips")"$'\n'
+		[[ -s $OUT/hcall-$m-$k.skips ]] && hcalls+=$'\n'"$(sed '/^$/d; s/^/- /' "$OUT/hcall-$m-$k.skips")"$'\n'
+		hcalls+=$'\n'
+	done
+done
+want hcall && {
+	echo
+	echo "## KVM TCE hypercalls: userspace, stock kernel, kvm_tce; VFIO-linked"
+	echo
+	echo "null = H_PROD of a vCPU that does not exist (answered in kvm-hv, H_PARAMETER);"
+	echo "indirect and stuff cover 512 entries a call. Rates from the host's clock;"
+	echo "instructions: the emulated PMU, VMM process, user+kernel, median of 31 loops of 16 calls."
+	echo
+	echo "$hcalls"
 } | tee -a "$report"
 echo "bench: report in $report"

@@ -87,3 +87,51 @@ bind_vfio_pci() {
 	echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null
 	[ "$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)" = vfio-pci ]
 }
+
+# --- kvm_tce.ko: its interface, in one place (tests and bench-hcall) ---
+KVM_TCE_KO=/lab/modules/kvm_tce.ko
+KVM_TCE_DEBUGFS=/sys/kernel/debug/kvm_tce
+KVM_TCE_PARAM=/sys/module/kvm_tce/parameters/intercept
+KVM_TCE_TRACE=/sys/kernel/tracing/events/kvm_tce/kvm_tce_hcall
+# per-VM counters: $KVM_TCE_VMS/<pid of the VMM>-<n>/stats; the VMM
+# reads the names it needs from KVM_TCE_COUNTERS (its key=counter name)
+KVM_TCE_VMS=$KVM_TCE_DEBUGFS/vms
+KVM_TCE_COUNTERS="put=handled_put_tce indirect=handled_put_tce_indirect stuff=handled_stuff_tce get=handled_get_tce fallback=fallback h_parameter=h_parameter"
+export KVM_TCE_VMS KVM_TCE_COUNTERS
+
+# kvm_tce_load: load kvm_hv, spapr_realmode, vfio_spapr (as it is, if
+# loaded) and kvm_tce, in that order. False, with KVM_TCE_WHY set, when
+# kvm_tce is not there or not the real thing yet (no debugfs).
+kvm_tce_load() {
+	KVM_TCE_WHY=
+	if [ ! -f "$KVM_TCE_KO" ]; then
+		KVM_TCE_WHY="kvm_tce.ko not built ($KVM_TCE_KO missing)"
+		return 1
+	fi
+	modprobe kvm_hv 2>/dev/null
+	modprobe vfio 2>/dev/null	# vfio_spapr needs it
+	loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko || {
+		KVM_TCE_WHY="spapr_realmode.ko does not load"; return 1; }
+	loaded vfio_spapr || insmod /lab/modules/vfio_spapr.ko || {
+		KVM_TCE_WHY="vfio_spapr.ko does not load"; return 1; }
+	loaded kvm_tce || insmod "$KVM_TCE_KO" || {
+		KVM_TCE_WHY="insmod kvm_tce.ko failed"; return 1; }
+	if [ ! -e "$KVM_TCE_DEBUGFS/stats" ]; then
+		rmmod kvm_tce 2>/dev/null
+		KVM_TCE_WHY="kvm_tce.ko not built (the module has no $KVM_TCE_DEBUGFS/stats yet)"
+		return 1
+	fi
+	return 0
+}
+
+# kvm_tce_stat NAME: a global counter of kvm_tce ("name value" lines)
+kvm_tce_stat() {
+	sed -n "s/^$1:\{0,1\}[[:space:]]\{1,\}\([0-9]*\).*/\1/p" "$KVM_TCE_DEBUGFS/stats"
+}
+
+# kvm_tce_counter KEY: the counter name behind a KVM_TCE_COUNTERS key
+kvm_tce_counter() {
+	for kv in $KVM_TCE_COUNTERS; do
+		[ "${kv%%=*}" = "$1" ] && echo "${kv#*=}"
+	done
+}
