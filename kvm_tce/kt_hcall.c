@@ -4,8 +4,8 @@
  * TCE tables KVM made (KVM_CREATE_SPAPR_TCE_64), and on the hardware
  * tables of our VFIO containers linked to them (KVM-VFIO device).
  *
- * The rules are the realmode core's: nothing here sleeps or allocates,
- * memory is reached through physical-derived (linear map) addresses, and
+ * The rules are the realmode core's: nothing here sleeps, memory is
+ * reached through physical-derived (linear map) addresses, and
  * whatever cannot be finished that way is handed, untouched, to the
  * stock kvm.ko handler (KT_STOCK), which may in turn send it to
  * userspace. PAPR checks that need nothing but the table (IOBA range and
@@ -22,6 +22,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kvm_host.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
@@ -146,6 +147,29 @@ static u64 *kt_view(struct kvmppc_spapr_tce_table *stt, unsigned long entry)
 	return (u64 *)page_address(page) + idx % TCES_PER_PAGE;
 }
 
+/*
+ * The guest-visible entry of TCE @entry, its page allocated if need be,
+ * as the stock handler does, but without sleeping: under the table's
+ * allocation lock only if it is free, and from atomic reserves. NULL
+ * when that cannot be had (the stock handler then does it).
+ */
+static u64 *kt_view_make(struct kvmppc_spapr_tce_table *stt,
+			 unsigned long entry)
+{
+	unsigned long i = (entry - stt->offset) / TCES_PER_PAGE;
+	struct page *page;
+
+	if (!mutex_trylock(&stt->alloc_lock))
+		return NULL;
+	if (!stt->pages[i]) {
+		page = alloc_page(GFP_ATOMIC | __GFP_ZERO | __GFP_NOWARN);
+		if (page)
+			WRITE_ONCE(stt->pages[i], page);
+	}
+	mutex_unlock(&stt->alloc_lock);
+	return kt_view(stt, entry);
+}
+
 static void kt_abort_ops(struct kt_scratch *s, unsigned int from)
 {
 	unsigned int i;
@@ -180,7 +204,7 @@ static int kt_stage(struct kt_call *x, unsigned long entry, u64 tce)
 	struct kt_scratch *s = x->s;
 	unsigned long ua = 0;
 
-	if (!kt_view(stt, entry) && tce)
+	if (tce && !kt_view(stt, entry) && !kt_view_make(stt, entry))
 		return KT_FB_NO_VIEW_PAGE;
 	if (dir != DMA_NONE) {
 		unsigned long gpa = tce & ~(TCE_PCI_READ | TCE_PCI_WRITE);
@@ -429,7 +453,7 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 
 	/* Everything checked first: then nothing below can fail. */
 	for (i = 0; tce_value && i < npages; i++)
-		if (!kt_view(stt, entry + i))
+		if (!kt_view(stt, entry + i) && !kt_view_make(stt, entry + i))
 			return kt_stock(&x, KT_FB_NO_VIEW_PAGE);
 	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
 		hw += npages << (stt->page_shift - stit->tbl->it_page_shift);
