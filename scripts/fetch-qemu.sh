@@ -113,6 +113,7 @@ done
 {
 	echo "qemu-system-ppc:ppc64el $ver (bookworm), closure from apt:"
 	for deb in "$DEBS"/*.deb; do
+		# shellcheck disable=SC2016 # dpkg-deb's own ${field} syntax
 		dpkg-deb --showformat='  ${Package}:${Architecture} ${Version}\n' -W "$deb"
 	done
 } >"$OUT/versions.txt"

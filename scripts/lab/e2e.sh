@@ -50,22 +50,23 @@ done
 [[ $config == [abc] ]] || { echo "e2e: configuration '$config' is not a, b or c" >&2; exit 2; }
 
 # What the scenario needs on this host: the target kernel, Debian's
-# ppc64el QEMU, the nested guest's initramfs.
-bash "$TOP/scripts/fetch-kernel.sh" "$kernel"
-bash "$TOP/scripts/fetch-qemu.sh"
+# ppc64el QEMU, the nested guest's initramfs, and the NVMe image: N MiB of
+# numbered lines (every block differs, so a misplaced or corrupted block
+# changes the checksum). Runs in parallel (make check) make them once.
 guest=$BUILD/lab/$kernel/e2e-guest.cpio.gz
-bash "$TOP/scripts/lab/e2e/mkguest.sh" "$kernel" "$guest"
-
-# The NVMe image: N MiB of numbered lines (every block differs, so a
-# misplaced or corrupted block changes the checksum), made once; each run
-# gets a fresh copy, as L2 writes to it.
-mkdir -p "$out"
 pristine=$BUILD/e2e/nvme-${mib}M.img
-if [[ ! -s $pristine ]]; then
-	mkdir -p "$(dirname "$pristine")"
-	(set +o pipefail; seq -w 1 999999999 | head -c $((mib * 1048576))) >"$pristine.$$"
-	mv "$pristine.$$" "$pristine"
-fi
+mkdir -p "$BUILD/e2e" "$out"
+(
+	flock 9
+	bash "$TOP/scripts/fetch-kernel.sh" "$kernel"
+	bash "$TOP/scripts/fetch-qemu.sh"
+	bash "$TOP/scripts/lab/e2e/mkguest.sh" "$kernel" "$guest"
+	if [[ ! -s $pristine ]]; then
+		(set +o pipefail; seq -w 1 999999999 | head -c $((mib * 1048576))) >"$pristine.$$"
+		mv "$pristine.$$" "$pristine"
+	fi
+) 9>"$BUILD/e2e/.prepare.lock"
+# Each run gets a fresh copy: L2 writes to it.
 want_sha=$(sha256sum "$pristine" | cut -d' ' -f1)
 tag=powernv9-$kernel-$config
 img=$out/$tag.img
