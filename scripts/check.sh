@@ -9,6 +9,8 @@
 #  4. host unit tests (x86 userspace)
 #  5. the lab runner's own guarantees (exit status, kernel-log scan)
 #  6. the lab selftests on every machine x kernel (two VMs at a time)
+#  7. the end-to-end scenario (scripts/lab/e2e.sh) on powernv9, each kernel,
+#     each configuration in E2E_CONFIGS (default "b c"), in the same pool
 #
 # One line per test, "PASS|FAIL|SKIP where/test", then the totals.
 # REGEX (make check T=...) selects tests by that id.
@@ -44,6 +46,9 @@ for k in $KERNELS; do
 	bash "$TOP/scripts/fetch-kernel.sh" "$k" || { result FAIL "host/$k/fetch"; exit 1; }
 	sed 's/^/# /' "$BUILD/kernels/$k/versions.txt"
 done
+# Debian's ppc64el QEMU, for the end-to-end scenario's emulated host.
+bash "$TOP/scripts/fetch-qemu.sh" || { result FAIL host/fetch-qemu; exit 1; }
+head -1 "$BUILD/qemu-ppc64el/versions.txt" | sed 's/^/# /'
 
 # 2. Builds: W=1 and sparse on every file; any warning fails.
 for k in $KERNELS; do
@@ -183,6 +188,22 @@ lab_one() {
 	} >"$out"
 }
 
+# lab_e2e KERNEL CONFIG: one run of the end-to-end scenario; its facts
+# (TAP) into a file, as powernv9/KERNEL/e2e-CONFIG.fact.
+lab_e2e() {
+	local k=$1 c=$2 id=powernv9/$1/e2e-$2 tap=$RES/e2e-$1-$2.tap rc
+	"$TOP/scripts/lab/e2e.sh" --no-build --kernel "$k" --config "$c" --tap \
+		--out "$RES/e2e" >"$tap" 2>"$RES/e2e-$k-$c.err"
+	rc=$?
+	{
+		tap_results "$id." <"$tap"
+		if [[ $rc != 0 ]] && ! grep -q '^not ok' "$tap"; then
+			echo "FAIL $id (exit status $rc, see $RES/e2e-$k-$c.err)"
+		fi
+	} >"$RES/e2e-$k-$c.txt"
+}
+E2E_CONFIGS=${E2E_CONFIGS:-b c}
+
 running=0
 for k in $KERNELS; do
 	for m in $MACHINES; do
@@ -197,10 +218,27 @@ for k in $KERNELS; do
 		running=$((running + 1))
 	done
 done
+for k in $KERNELS; do
+	for c in $E2E_CONFIGS; do
+		if [[ " $MACHINES " != *" powernv9 "* ]] || ! wanted "powernv9/$k/e2e-$c."; then
+			continue
+		fi
+		if [[ $running -ge $JOBS ]]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		lab_e2e "$k" "$c" &
+		running=$((running + 1))
+	done
+done
 wait
 for k in $KERNELS; do
 	for m in $MACHINES; do
 		f=$RES/lab-$m-$k.txt
+		[[ -f $f ]] && tee -a "$RES/results.txt" <"$f"
+	done
+	for c in $E2E_CONFIGS; do
+		f=$RES/e2e-$k-$c.txt
 		[[ -f $f ]] && tee -a "$RES/results.txt" <"$f"
 	done
 done

@@ -1,16 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh KERNEL OUT: the lab's base initramfs for one target
-# kernel: static busybox and the stock modules the lab needs (with their
-# dependencies, decompressed, and a modules.dep busybox modprobe reads).
-# The per-run part (/init, our modules, tests, the command) is a second
-# cpio archive the runner appends; the kernel unpacks both.
+# mkinitramfs.sh KERNEL OUT [MODULE...]: the lab's base initramfs for one
+# target kernel: static busybox and the stock modules the lab needs (with
+# their dependencies, decompressed, and a modules.dep busybox modprobe
+# reads), or only the MODULEs named (the nested guest of the end-to-end
+# scenario needs nvme alone). The per-run part (/init, our modules,
+# tests, the command) is a second cpio archive the runner appends; the
+# kernel unpacks both.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
 KERNEL=$1
 OUT=$2
+shift 2
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KROOT=$BUILD/kernels/$KERNEL/root
@@ -19,8 +22,8 @@ mods=$KROOT/lib/modules/$release
 
 # The stock modules the lab uses: KVM-HV, the VFIO family, and the
 # drivers of the devices the machines carry.
-WANTED="kvm-hv vfio-pci vfio_iommu_spapr_tce vfio_spapr_eeh virtio_blk
-	virtio_pci virtio_net nvme"
+WANTED=${*:-kvm-hv vfio-pci vfio_iommu_spapr_tce vfio_spapr_eeh virtio_blk
+	virtio_pci virtio_net nvme}
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e.sh [--kernel K] [--config C] [--mib N] [--tap] [--no-build]
+#        [--timeout S] [--out DIR]
+#
+# The end-to-end scenario: an emulated POWER9 host (L1: the lab's
+# powernv9 machine, Debian kernel K, plus an NVMe controller backed by an
+# image of known content) runs Debian's own qemu-system-ppc64 (bookworm,
+# unmodified, scripts/fetch-qemu.sh) with a KVM-HV pseries guest (L2,
+# the same Debian kernel) that owns the controller through vfio-pci. L2
+# reads the whole namespace with the stock nvme driver, prints its
+# sha256, writes a pattern and reads it back. Every DMA of L2 goes
+# through a TCE that L2 maps by hypercall.
+#
+# C says who serves those hypercalls (scripts/lab/bin/e2e-l1): a (QEMU in
+# userspace), b (the stock in-kernel path, the default), c (ours).
+#
+# Prints a summary: where each part ran, the checksum verdict, the times
+# seen on this host's clock (console line timestamps: clocks inside
+# nested guests under TCG cannot be trusted), L2's read throughput, and
+# the TCE hypercall counts (in the kernel, in userspace). With --tap, TAP:
+# one line per fact proven, the summary as comments. Exit status: 0 when
+# every fact holds.
+set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+kernel=6.1
+config=b
+mib=${E2E_MIB:-32}
+tap=0
+build=()
+timeout=900
+out=$BUILD/e2e
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--kernel)	kernel=$2; shift 2 ;;
+	--config)	config=$2; shift 2 ;;
+	--mib)		mib=$2; shift 2 ;;
+	--tap)		tap=1; shift ;;
+	--no-build)	build=(--no-build); shift ;;
+	--timeout)	timeout=$2; shift 2 ;;
+	--out)		out=$2; shift 2 ;;
+	-h|--help)	sed -n '4,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*)		echo "e2e: unknown option '$1'" >&2; exit 2 ;;
+	esac
+done
+[[ $config == [abc] ]] || { echo "e2e: configuration '$config' is not a, b or c" >&2; exit 2; }
+
+# What the scenario needs on this host: the target kernel, Debian's
+# ppc64el QEMU, the nested guest's initramfs, and the NVMe image: N MiB of
+# numbered lines (every block differs, so a misplaced or corrupted block
+# changes the checksum). Runs in parallel (make check) make them once.
+guest=$BUILD/lab/$kernel/e2e-guest.cpio.gz
+pristine=$BUILD/e2e/nvme-${mib}M.img
+mkdir -p "$BUILD/e2e" "$out"
+(
+	flock 9
+	bash "$TOP/scripts/fetch-kernel.sh" "$kernel"
+	bash "$TOP/scripts/fetch-qemu.sh"
+	bash "$TOP/scripts/lab/e2e/mkguest.sh" "$kernel" "$guest"
+	if [[ ! -s $pristine ]]; then
+		(set +o pipefail; seq -w 1 999999999 | head -c $((mib * 1048576))) >"$pristine.$$"
+		mv "$pristine.$$" "$pristine"
+	fi
+) 9>"$BUILD/e2e/.prepare.lock"
+# Each run gets a fresh copy: L2 writes to it.
+want_sha=$(sha256sum "$pristine" | cut -d' ' -f1)
+tag=powernv9-$kernel-$config
+img=$out/$tag.img
+cp "$pristine" "$img"
+
+# L1 gets QEMU's tree at its root (the binary's loader and library paths
+# are absolute), the stock kernel for L2 and L2's initramfs in /lab/e2e;
+# L0 adds the NVMe controller on a root port of its own (pcie.3: edu and
+# the lab disk hold pcie.1 and pcie.2).
+q=$BUILD/qemu-ppc64el/root
+log=$out/$tag.log
+start=$(date +%s.%N)
+set +e
+"$TOP/scripts/vm" "${build[@]}" --machine powernv9 --kernel "$kernel" \
+	--timeout "$timeout" --log "$out/$tag.console" \
+	--add "$q/usr:/usr" --add "$q/lib:/lib" --add "$q/lib64:/lib64" \
+	--add "$(readlink -f "$BUILD/kernels/$kernel/vmlinux"):/lab/e2e/vmlinux" \
+	--add "$guest:/lab/e2e/guest.cpio.gz" \
+	--qemu -drive --qemu "file=$img,format=raw,if=none,id=e2envme" \
+	--qemu -device --qemu "nvme,serial=e2e-$config,drive=e2envme,bus=pcie.3" \
+	-- e2e-l1 "$config" 2>"$out/$tag.err" |
+	perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_' >"$log"
+vmrc=${PIPESTATUS[0]}
+set -e
+
+# The host's own look at the image: L2's pattern must be in its last MiB.
+pattern_sha=$( (set +o pipefail; yes E2E-WRITE-PATTERN | head -c 1048576) | sha256sum | cut -d' ' -f1)
+host_tail_sha=$(tail -c 1048576 "$img" | sha256sum | cut -d' ' -f1)
+rm -f "$img"
+
+E2E_START=$start E2E_VMRC=$vmrc E2E_WANT=$want_sha E2E_PATTERN=$pattern_sha \
+E2E_HOST_TAIL=$host_tail_sha E2E_TAP=$tap E2E_CONFIG=$config E2E_KERNEL=$kernel \
+E2E_LOG=$log awk -f "$TOP/scripts/lab/e2e/summary.awk" "$log"

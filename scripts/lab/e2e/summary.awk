@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# summary.awk: the end-to-end scenario's verdict, from the console log
+# that scripts/lab/e2e.sh stamped with this host's clock ("SECONDS line"
+# per line) and the facts e2e.sh gives in the environment (E2E_*).
+# Prints the summary, or TAP with the summary as comments (E2E_TAP=1);
+# exits non-zero when a fact does not hold.
+
+function say(s) { out[++nout] = s }
+function fact(ok, name, why) {
+	nfact++
+	facts[nfact] = (ok ? "ok " : "not ok ") nfact " " name \
+		(ok || why == "" ? "" : "\n# " why)
+	if (!ok) failed++
+}
+function secs(a, b) { return (a == "" || b == "") ? "?" : sprintf("%.1fs", b - a) }
+# count(TAG, NAME): a counter at one snapshot (0 when absent).
+function count(tag, name) { return ((tag, name) in cnt) ? cnt[tag, name] + 0 : 0 }
+function delta(a, b, name) { return count(b, name) - count(a, name) }
+# tce(A, B, WHERE): "H_PUT_TCE n, ..." between snapshots A and B, for the
+# kernel's counts (WHERE "kvm") or QEMU's (WHERE "qemu"); sets tce_sum.
+function tce(a, b, where,    i, s, n) {
+	s = ""; tce_sum = 0
+	for (i = 1; i <= 4; i++) {
+		n = delta(a, b, where == "kvm" ? "kvm_" hnum[i] "_" LIOBN : "qemu_" qev[i])
+		tce_sum += n
+		s = s (s == "" ? "" : ", ") hname[i] " " n
+	}
+	return s
+}
+
+BEGIN {
+	LIOBN = "2147483904"	# 0x80000100: the PHB of L2's vfio-pci (index 1)
+	split("32 316 312 28", hnum, " ")	# 0x20 0x13c 0x138 0x1c
+	split("H_PUT_TCE H_PUT_TCE_INDIRECT H_STUFF_TCE H_GET_TCE", hname, " ")
+	split("spapr_iommu_pci_put spapr_iommu_pci_indirect spapr_iommu_pci_stuff spapr_iommu_pci_get", qev, " ")
+	desc["a"] = "TCE hcalls served by QEMU in userspace"
+	desc["b"] = "stock: in-kernel KVM TCE tables, in-tree vfio_iommu_spapr_tce"
+	desc["c"] = "ours: vfio_spapr container (+ kvm_tce when loaded)"
+	cfg = ENVIRON["E2E_CONFIG"]
+}
+
+{
+	t = $1
+	if (first == "") first = t
+	last = t
+	line = substr($0, length($1) + 2)
+}
+line ~ /^LAB-START / { t_l1 = t }
+line ~ /^LAB-EXIT: / { labrc = $3 }
+line ~ /^E2E-FACT / {
+	v = line; sub(/^E2E-FACT [a-z0-9_]+ /, "", v); f[$3] = v
+}
+line ~ /^E2E-COUNT / {
+	for (i = 4; i <= NF; i++) {
+		split($i, kv, "="); cnt[$3, kv[1]] = kv[2]
+	}
+}
+line ~ /^E2E-L2-START/ { t_l2start = t }
+line ~ /^E2E-L2-STOP/ { t_l2stop = t }
+line ~ /^L2\| E2E-L2-UP / { t_l2up = t; l2rel = $4 }
+line ~ /^L2\| E2E-L2-NVME / { t_nvme = t; bytes = $5; sub(/bytes=/, "", bytes) }
+line ~ /^L2\| E2E-L2-READ-BEGIN/ { t_rb = t }
+line ~ /^L2\| E2E-L2-READ-END/ { t_re = t; sha = $4; sub(/sha256=/, "", sha) }
+line ~ /^L2\| E2E-L2-WRITE-BEGIN/ { t_wb = t }
+line ~ /^L2\| E2E-L2-WRITE-END/ {
+	t_we = t; w_want = $4; w_got = $5; sub(/want=/, "", w_want); sub(/got=/, "", w_got)
+}
+line ~ /^L2\| E2E-L2-FAIL/ { l2fail = line }
+line ~ /^L2\| qemu-system-ppc64: / && line !~ /warning/ { qemu_err = qemu_err (qemu_err == "" ? "" : "; ") substr(line, 5) }
+
+END {
+	want = ENVIRON["E2E_WANT"]
+	start = ENVIRON["E2E_START"]
+	say(sprintf("e2e: config %s (%s), Debian kernel %s", cfg, desc[cfg], ENVIRON["E2E_KERNEL"]))
+	say("  L0: this host, QEMU TCG -M powernv9 + NVMe controller (image of " \
+		sprintf("%d", bytes / 1048576) " MiB, sha256 " substr(want, 1, 16) "...)")
+	say("  L1: " (f["l1_nvme"] == "" ? "?" : "NVMe " f["l1_nvme"]) \
+		", IOMMU group " f["l1_vfio_group"] "; container driver " f["container_driver"] \
+		(f["vfio_enablement"] == "" ? "" : "; VFIO enablement: " f["vfio_enablement"]) \
+		(f["kvm_tce"] == "" ? "" : "; kvm_tce " f["kvm_tce"]))
+	say("  L2: " f["l2_qemu"] ", -M pseries -accel kvm (KVM-HV), VOF, kernel " l2rel)
+	if (f["error"] != "") say("  L1 error: " f["error"])
+	if (qemu_err != "") say("  QEMU (L1): " qemu_err)
+	if (l2fail != "") say("  L2: " substr(l2fail, 5))
+
+	say("  checksum: L2 read " (sha == "" ? "nothing" : substr(sha, 1, 16) "...") \
+		", host " substr(want, 1, 16) "...: " (sha == want ? "MATCH" : "DIFFERENT"))
+	rmb = (t_rb != "" && t_re != "" && t_re > t_rb) ? bytes / 1e6 / (t_re - t_rb) : 0
+	say("  times on this host's clock: L1 boot " secs(start, t_l1) \
+		", L2 QEMU start to L2 /init " secs(t_l2start, t_l2up) \
+		", nvme probe " secs(t_l2up, t_nvme) ", read " secs(t_rb, t_re) \
+		", write+read-back 1 MiB " secs(t_wb, t_we) ", L2 run " secs(t_l2start, t_l2stop) \
+		", whole run " secs(start, last))
+	say(sprintf("  L2 read throughput: %.2f MB/s (%d bytes, O_DIRECT, 1 MiB requests)", rmb, bytes))
+	say("  TCE hcalls of L2 on the VFIO PHB (LIOBN 0x80000100), during the read:")
+	k = tce("read-begin", "read-end", "kvm"); kr = tce_sum
+	say("    entered KVM:       " k)
+	u = tce("read-begin", "read-end", "qemu"); ur = tce_sum
+	say("    served by QEMU:    " u)
+	say("    served in kernel:  " kr - ur " of " kr)
+	k = tce("qemu-start", "qemu-exit", "kvm"); kt = tce_sum
+	u = tce("qemu-start", "qemu-exit", "qemu"); ut = tce_sum
+	say("  whole L2 run: entered KVM " kt ", served by QEMU " ut ", in kernel " kt - ut \
+		"; exits to QEMU: PAPR hcall " delta("qemu-start", "qemu-exit", "exit_19") \
+		", MMIO " delta("qemu-start", "qemu-exit", "exit_6") \
+		"; QEMU VFIO map/unmap notifications " delta("qemu-start", "qemu-exit", "qemu_vfio_iommu_map_notify"))
+	if (("qemu-exit", "vs_maps") in cnt)
+		say("  vfio_spapr: maps " count("qemu-exit", "vs_maps") ", unmaps " count("qemu-exit", "vs_unmaps") \
+			", TCEs set " count("qemu-exit", "vs_tces_set") ", cleared " count("qemu-exit", "vs_tces_cleared"))
+
+	fact(f["l1_vfio_group"] != "", "l1_nvme_bound_to_vfio_pci", f["error"])
+	fact(t_l2up != "", "l2_booted_under_kvm_hv", qemu_err)
+	fact(bytes > 0, "l2_nvme_probed", l2fail)
+	fact(sha == want, "l2_read_sha256_equals_host", "L2 " sha " host " want)
+	fact(w_want != "" && w_want == w_got && w_want == ENVIRON["E2E_PATTERN"],
+		"l2_write_read_back_equal", "want " w_want " got " w_got)
+	fact(ENVIRON["E2E_HOST_TAIL"] == ENVIRON["E2E_PATTERN"], "host_image_holds_l2_write",
+		"image tail " ENVIRON["E2E_HOST_TAIL"])
+	fact(kr > 0 || ur > 0, "l2_read_dma_mapped_by_tce_hcalls", "no TCE hcall on LIOBN 0x80000100 during the read")
+	if (cfg == "b")
+		fact(kr > 0 && ur == 0, "tce_hcalls_served_in_kernel", "kernel " kr - ur ", QEMU " ur)
+	else if (cfg == "a")
+		fact(ur > 0 && ur == kr, "tce_hcalls_served_by_qemu", "kernel " kr - ur ", QEMU " ur)
+	else
+		fact(ur > 0 || ENVIRON["E2E_KVM_TCE"] == 1, "tce_map_hcalls_reach_our_container",
+			"kernel " kr - ur ", QEMU " ur)
+	fact(ENVIRON["E2E_VMRC"] == 0, "kernel_logs_clean",
+		"scripts/vm exit status " ENVIRON["E2E_VMRC"] " (126: Oops/WARNING in a kernel log)")
+
+	if (ENVIRON["E2E_TAP"] == 1) {
+		print "TAP version 13"
+		print "1.." nfact
+		for (i = 1; i <= nfact; i++) print facts[i]
+		for (i = 1; i <= nout; i++) print "# " out[i]
+	} else {
+		for (i = 1; i <= nout; i++) print out[i]
+		print "  facts: " nfact - failed " of " nfact " hold" (failed ? "" : ".")
+		for (i = 1; i <= nfact; i++) if (facts[i] ~ /^not ok/) print "  FAILED: " facts[i]
+		print "  log: " ENVIRON["E2E_LOG"]
+	}
+	exit failed ? 1 : 0
+}
