@@ -105,6 +105,13 @@ END {
 		"; exits to QEMU: PAPR hcall " delta("qemu-start", "qemu-exit", "exit_19") \
 		", MMIO " delta("qemu-start", "qemu-exit", "exit_6") \
 		"; QEMU VFIO map/unmap notifications " delta("qemu-start", "qemu-exit", "qemu_vfio_iommu_map_notify"))
+	if (("qemu-exit", "kt_fallback") in cnt)
+		say("  kvm_tce during the read: handled put " delta("read-begin", "read-end", "kt_handled_put_tce") \
+			", indirect " delta("read-begin", "read-end", "kt_handled_put_tce_indirect") \
+			", stuff " delta("read-begin", "read-end", "kt_handled_stuff_tce") \
+			", fell back " delta("read-begin", "read-end", "kt_fallback") \
+			"; hardware TCEs set " delta("read-begin", "read-end", "kt_hw_tces_set") \
+			", cleared " delta("read-begin", "read-end", "kt_hw_tces_cleared"))
 	if (("qemu-exit", "vs_maps") in cnt)
 		say("  vfio_spapr: maps " count("qemu-exit", "vs_maps") ", unmaps " count("qemu-exit", "vs_unmaps") \
 			", TCEs set " count("qemu-exit", "vs_tces_set") ", cleared " count("qemu-exit", "vs_tces_cleared"))
@@ -122,9 +129,11 @@ END {
 		fact(kr > 0 && ur == 0, "tce_hcalls_served_in_kernel", "kernel " kr - ur ", QEMU " ur)
 	else if (cfg == "a")
 		fact(ur > 0 && ur == kr, "tce_hcalls_served_by_qemu", "kernel " kr - ur ", QEMU " ur)
-	else
-		fact(ur > 0 || ENVIRON["E2E_KVM_TCE"] == 1, "tce_map_hcalls_reach_our_container",
+	else if (f["kvm_tce"] != "")
+		fact(kr > 0 && ur == 0, "tce_hcalls_served_in_kernel_by_kvm_tce",
 			"kernel " kr - ur ", QEMU " ur)
+	else
+		fact(ur > 0, "tce_map_hcalls_reach_our_container", "kernel " kr - ur ", QEMU " ur)
 	fact(ENVIRON["E2E_VMRC"] == 0, "kernel_logs_clean",
 		"scripts/vm exit status " ENVIRON["E2E_VMRC"] " (126: Oops/WARNING in a kernel log)")
 
