@@ -105,11 +105,12 @@ EXPORT_SYMBOL_GPL(vfio_spapr_hcall_window);
  * @w: from vfio_spapr_hcall_window()
  * @t: entry, ua and dir filled in; hpa and region filled out
  *
- * Nothing is allocated and nothing sleeps: a TCE whose level of the
- * table does not exist yet is left to the caller's slow path.
+ * Nothing sleeps: a missing level of the table's user-address view is
+ * allocated from atomic reserves (IODA2 allocates its levels so), and
+ * the hardware level follows at commit the same way.
  *
  * Return: 0, and @t counts on its region until committed or aborted;
- * -ERANGE outside the window; -EAGAIN when the table level is missing;
+ * -ERANGE outside the window; -EAGAIN when a table level cannot be had;
  * -ENOENT when @t->ua is not preregistered (or is being unregistered);
  * -EFAULT when its pages are smaller than a TCE.
  */
@@ -127,7 +128,8 @@ int vfio_spapr_hcall_prepare(struct vs_window *w, struct vfio_spapr_tce *t)
 		return -ERANGE;
 	if (t->dir == DMA_NONE)
 		return 0;
-	if (!vs_ua_slot(w, t->entry, false))
+	/* A missing level comes from atomic reserves, as the platform's. */
+	if (!vs_ua_slot(w, t->entry, true))
 		return -EAGAIN;
 	r = vs_region_lookup(c->vmm, t->ua, 1ULL << shift);
 	if (!r || !vs_region_map_get(r))
