@@ -239,4 +239,16 @@ if dmesg | grep -E "$KLOG_BAD"; then
 else
 	tap_ok kernel_log_clean
 fi
+
+# Leave the machine as the next test expects it: edu back with no driver,
+# none of our modules loaded (on pseries a claimed group may keep
+# vfio_spapr pinned: vfio-enable.rst).
+loaded kvm_tce && rmmod kvm_tce
+if [ -n "$edu" ] && [ -e "/sys/bus/pci/devices/$edu/driver" ]; then
+	echo >"/sys/bus/pci/devices/$edu/driver_override"
+	echo "$edu" >"/sys/bus/pci/devices/$edu/driver/unbind"
+fi
+loaded vfio_iommu_spapr_tce && rmmod vfio_iommu_spapr_tce
+loaded vfio_spapr && rmmod vfio_spapr
+loaded spapr_realmode && rmmod spapr_realmode
 tap_done
