@@ -18,8 +18,11 @@ version_ok() {
 
 dmesg -c >/dev/null
 # insmod resolves no dependency: vfio_spapr needs vfio.ko, and must not
-# meet the in-tree container driver (it refuses to share with it).
+# meet the in-tree container driver (it refuses to share with it);
+# kvm_tce links against kvm.ko's TCE handlers (kvm.ko loads everywhere,
+# kvm_hv only where there is a hypervisor mode).
 modprobe vfio
+modprobe kvm
 rmmod vfio_iommu_spapr_tce 2>/dev/null
 for m in $MODS; do
 	tap_check "insmod_$m" insmod "/lab/modules/$m.ko"
