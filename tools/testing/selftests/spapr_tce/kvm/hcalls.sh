@@ -24,6 +24,9 @@
 # is tried: see the SKIP there for what happens. One device open costs
 # about 5 s on powernv under TCG; the whole test about a minute.
 # lab-test-timeout: 600
+# On 6.1 a VFIO user's claim of a group leaves our enablement's blocking
+# domain cached, which pins vfio_spapr until reboot (vfio-enable.rst):
+# lab-test-order: last
 
 . /lab/tests/lib.sh
 VMM=$(dirname "$0")/bin/kvm_tce_vmm
