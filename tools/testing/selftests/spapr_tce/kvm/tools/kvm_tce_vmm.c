@@ -51,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "edu.h"
 #include "kvm_tce_guest.h"
 
 /* PAPR hcall opcodes and return codes (asm/hvcall.h) */
@@ -302,49 +303,7 @@ static int opkind(unsigned long op)
 }
 
 /* ------------------------------------------------------------------ */
-/* /proc and debugfs */
-
-static long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/* pages pinned (FOLL_PIN) system-wide and not yet released */
-static long pins_outstanding(void)
-{
-	char name[64];
-	long v, acq = -1, rel = -1;
-	FILE *f;
-	int fd;
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			acq = -2;
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
+/* /proc and debugfs (VmLck and FOLL_PIN counts: lab_proc.h) */
 
 /* "name value" or "name: value" lines: the value of @name, or -1 */
 static long stat_value(const char *path, const char *name)
@@ -453,13 +412,6 @@ static int counters_moved(const struct csnap *a, const long *want)
 
 /* ------------------------------------------------------------------ */
 /* the VM */
-
-static long xioctl(int fd, unsigned long req, void *arg)
-{
-	long r = ioctl(fd, req, arg);
-
-	return r < 0 ? -errno : r;
-}
 
 static int enable_cap(int fd, uint32_t cap, uint64_t a0, uint64_t a1)
 {
@@ -1347,74 +1299,9 @@ static int t_null_hcall(uint32_t shift)
 /* ------------------------------------------------------------------ */
 /* VFIO: a table linked to a VFIO group, with QEMU's edu device */
 
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_CNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_BUF		0x40000
-#define EDU_IDENT_RAW	0xed000001u
 #define XFER		4000u
 #define VFIO_LIOBN	0x80000001u
 #define VFIO_WIN	(64ull << 20)
-
-static uint32_t edu_rd(struct vfio *f, unsigned int off)
-{
-	return __builtin_bswap32(*(volatile uint32_t *)(f->bar + off));
-}
-
-static void edu_wr(struct vfio *f, unsigned int off, uint32_t v)
-{
-	*(volatile uint32_t *)(f->bar + off) = __builtin_bswap32(v);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* one edu DMA of XFER bytes; 0, -ETIMEDOUT or -EIO */
-static int edu_dma(struct vfio *f, uint64_t iova, bool to_ram)
-{
-	long t0 = now_ms();
-	uint32_t cmd;
-
-	edu_wr(f, EDU_DMA_SRC, to_ram ? EDU_BUF : (uint32_t)iova);
-	edu_wr(f, EDU_DMA_DST, to_ram ? (uint32_t)iova : EDU_BUF);
-	edu_wr(f, EDU_DMA_CNT, XFER);
-	edu_wr(f, EDU_DMA_CMD, 1 | (to_ram ? 2 : 0));
-	for (;;) {
-		cmd = edu_rd(f, EDU_DMA_CMD);
-		if (cmd == 0xffffffffu)
-			return -EIO;
-		if (!(cmd & 1))
-			return 0;
-		if (now_ms() - t0 > 10000)
-			return -ETIMEDOUT;
-		usleep(2000);
-	}
-}
-
-static void fill(uint8_t *p, uint32_t seed)
-{
-	uint32_t *w = (uint32_t *)p, i;
-
-	for (i = 0; i < XFER / 4; i++)
-		w[i] = seed ^ (i * 2654435761u);
-}
-
-static bool filled(const uint8_t *p, uint32_t seed)
-{
-	const uint32_t *w = (const uint32_t *)p;
-	uint32_t i;
-
-	for (i = 0; i < XFER / 4; i++)
-		if (w[i] != (seed ^ (i * 2654435761u)))
-			return false;
-	return true;
-}
 
 static bool all_c3(const uint8_t *p)
 {
@@ -1593,15 +1480,15 @@ static int dma_lands(uint64_t src_ioba, uint8_t *src, uint64_t dst_ioba,
 {
 	int r;
 
-	fill(src, seed);
+	fill(src, XFER, seed);
 	memset(dst, 0xee, XFER);
-	r = edu_dma(&vm.v, src_ioba, false);
+	r = edu_dma(vm.v.bar, src_ioba, XFER, false);
 	CHECK(!r, "DMA RAM->device from %#llx: %s",
 	      (unsigned long long)src_ioba, strerror(-r));
-	r = edu_dma(&vm.v, dst_ioba, true);
+	r = edu_dma(vm.v.bar, dst_ioba, XFER, true);
 	CHECK(!r, "DMA device->RAM to %#llx: %s",
 	      (unsigned long long)dst_ioba, strerror(-r));
-	CHECK(filled(dst, seed),
+	CHECK(filled(dst, XFER, seed),
 	      "the device's data did not reach guest RAM through %#llx (%02x %02x ...)",
 	      (unsigned long long)dst_ioba, dst[0], dst[1]);
 	return PASS;
@@ -1615,7 +1502,7 @@ static int dma_blocked(uint64_t ioba, uint8_t *ram, uint8_t *also)
 	memset(ram, 0xc3, XFER);
 	if (also)
 		memset(also, 0xc3, XFER);
-	r = edu_dma(&vm.v, ioba, true);
+	r = edu_dma(vm.v.bar, ioba, XFER, true);
 	diag("device->RAM to the cleared %#llx: %s", (unsigned long long)ioba,
 	     r ? strerror(-r) : "completed");
 	CHECK(all_c3(ram) && (!also || all_c3(also)),

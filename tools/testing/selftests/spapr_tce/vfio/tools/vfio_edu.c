@@ -38,22 +38,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-/* edu registers (BAR0), as the device sees them */
-#define EDU_IDENT	0x00
-#define EDU_LIVE	0x04
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_CNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_RUN	0x1
-#define EDU_CMD_TO_RAM	0x2	/* direction: 1 = device to RAM */
-#define EDU_BUF		0x40000	/* the device's 4 KiB DMA buffer */
-#define EDU_IDENT_RAW	0xed000001u	/* 0x010000ed, byte-swapped */
-/* QEMU 7.2 aborts on a 4096-byte transfer (off-by-one range check) */
-#define EDU_MAX_XFER	4095u
-/* The device clamps DMA addresses to 28 bits: stay below 256 MiB. */
-#define EDU_DMA_LIMIT	(1ull << 28)
-#define EDU_DMA_TIMEOUT_MS	10000
+#include "edu.h"
+
 #define XFER		4000u	/* bytes moved per DMA in the tests */
 
 /* powernv: the window that is not window 0 starts at the bypass base */
@@ -118,53 +104,6 @@ static void diag(const char *fmt, ...)
 		goto out;				\
 	}						\
 } while (0)
-
-/* ------------------------------------------------------------------ */
-/* /proc helpers */
-
-static long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/* pages pinned (FOLL_PIN) system-wide and not yet released */
-static long pins_outstanding(void)
-{
-	char name[64];
-	long v, acq = -1, rel = -1;
-	FILE *f;
-	int fd;
-
-	/* vmstat counters are per-cpu batched: fold them first */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			acq = -2;
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
 
 /* ------------------------------------------------------------------ */
 /*
@@ -258,26 +197,6 @@ static void buf_free(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static void fill(void *p, size_t n, uint32_t seed)
-{
-	uint32_t *w = p;
-	size_t i;
-
-	for (i = 0; i < n / 4; i++)
-		w[i] = seed ^ (uint32_t)(i * 2654435761u);
-}
-
-static bool filled(const void *p, size_t n, uint32_t seed)
-{
-	const uint32_t *w = p;
-	size_t i;
-
-	for (i = 0; i < n / 4; i++)
-		if (w[i] != (seed ^ (uint32_t)(i * 2654435761u)))
-			return false;
-	return true;
-}
-
 static bool all_bytes(const void *p, size_t n, uint8_t v)
 {
 	const uint8_t *b = p;
@@ -290,17 +209,7 @@ static bool all_bytes(const void *p, size_t n, uint8_t v)
 }
 
 /* ------------------------------------------------------------------ */
-/* the edu device */
-
-static uint32_t edu_rd(struct env *e, unsigned int off)
-{
-	return __builtin_bswap32(*(volatile uint32_t *)(e->bar + off));
-}
-
-static void edu_wr(struct env *e, unsigned int off, uint32_t v)
-{
-	*(volatile uint32_t *)(e->bar + off) = __builtin_bswap32(v);
-}
+/* the edu device (edu.h) */
 
 /* The device answers MMIO (not frozen, not gone). */
 static bool edu_alive(struct env *e)
@@ -309,48 +218,8 @@ static bool edu_alive(struct env *e)
 
 	if (raw != EDU_IDENT_RAW)
 		return false;
-	edu_wr(e, EDU_LIVE, 0x12345678);
-	return edu_rd(e, EDU_LIVE) == ~0x12345678u;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * One DMA between the RAM at bus address @iova and the start of the
- * device buffer. 32-bit register writes are enough: edu stores the value
- * zero-extended and every address we use is below 4 GiB (bus addresses
- * above that are clamped by the device's 28-bit mask anyway, so we never
- * program them). Returns 0, -ETIMEDOUT or -EIO (MMIO reads all ones).
- */
-static int edu_dma(struct env *e, uint64_t iova, uint32_t len, bool to_ram)
-{
-	long t0 = now_ms();
-	uint32_t cmd;
-
-	if (len > EDU_MAX_XFER || iova + len > EDU_DMA_LIMIT)
-		return -EINVAL;	/* would abort QEMU or be clamped */
-	if (edu_rd(e, EDU_DMA_CMD) & EDU_CMD_RUN)
-		return -EBUSY;
-	edu_wr(e, EDU_DMA_SRC, to_ram ? EDU_BUF : (uint32_t)iova);
-	edu_wr(e, EDU_DMA_DST, to_ram ? (uint32_t)iova : EDU_BUF);
-	edu_wr(e, EDU_DMA_CNT, len);
-	edu_wr(e, EDU_DMA_CMD, EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0));
-	for (;;) {
-		cmd = edu_rd(e, EDU_DMA_CMD);
-		if (cmd == 0xffffffffu)
-			return -EIO;
-		if (!(cmd & EDU_CMD_RUN))
-			return 0;
-		if (now_ms() - t0 > EDU_DMA_TIMEOUT_MS)
-			return -ETIMEDOUT;
-		usleep(2000);
-	}
+	edu_wr(e->bar, EDU_LIVE, 0x12345678);
+	return edu_rd(e->bar, EDU_LIVE) == ~0x12345678u;
 }
 
 /* ------------------------------------------------------------------ */
@@ -487,12 +356,6 @@ fail:
 }
 
 /* ioctl wrappers: return 0 or -errno (or the positive value returned) */
-static long xioctl(int fd, unsigned long req, void *arg)
-{
-	long r = ioctl(fd, req, arg);
-
-	return r < 0 ? -errno : r;
-}
 
 static long map_dma(struct env *e, uint64_t iova, void *va, uint64_t size,
 		    uint32_t flags)
@@ -683,18 +546,18 @@ static int iova_mapped(struct env *e, uint64_t iova, uint64_t ok_iova,
 	int r;
 
 	fill(ok, XFER, x);
-	r = edu_dma(e, ok_iova, XFER, false);
+	r = edu_dma(e->bar, ok_iova, XFER, false);
 	if (!r)
-		r = edu_dma(e, iova, XFER, true);
+		r = edu_dma(e->bar, iova, XFER, true);
 	if (r)
 		return r;
 	fill(ok, XFER, y);
-	r = edu_dma(e, ok_iova, XFER, false);
+	r = edu_dma(e->bar, ok_iova, XFER, false);
 	if (!r)
-		r = edu_dma(e, iova, XFER, false);
+		r = edu_dma(e->bar, iova, XFER, false);
 	if (!r) {
 		memset(ok + XFER, 0, XFER);
-		r = edu_dma(e, ok_iova + XFER, XFER, true);
+		r = edu_dma(e->bar, ok_iova + XFER, XFER, true);
 	}
 	if (r)
 		return r;
@@ -716,13 +579,13 @@ static int roundtrip(struct env *e, uint64_t src_iova, uint8_t *src,
 
 	fill(src, XFER, seed);
 	memset(dst, 0xee, XFER);
-	r = edu_dma(e, src_iova, XFER, false);
+	r = edu_dma(e->bar, src_iova, XFER, false);
 	if (r) {
 		say("DMA RAM->device from %#llx: %s", (unsigned long long)src_iova,
 		    strerror(-r));
 		return FAIL;
 	}
-	r = edu_dma(e, dst_iova, XFER, true);
+	r = edu_dma(e->bar, dst_iova, XFER, true);
 	if (r) {
 		say("DMA device->RAM to %#llx: %s", (unsigned long long)dst_iova,
 		    strerror(-r));
@@ -937,7 +800,7 @@ static int dma_to_unmapped_blocked(struct env *e, struct buf *b, uint64_t iova)
 	long r;
 
 	memset(b->p, 0xc3, b->len);
-	r = edu_dma(e, iova + XFER, XFER, true);
+	r = edu_dma(e->bar, iova + XFER, XFER, true);
 	diag("device->RAM to the unmapped %#llx: dma %s, device %s",
 	     (unsigned long long)iova + XFER, r ? strerror(-r) : "completed",
 	     edu_alive(e) ? "alive" : "NOT answering");
@@ -1028,14 +891,14 @@ static int t_v1_flow(int step)
 	 * fresh mapping: the new pattern must not be there.
 	 */
 	fill(b.p, XFER, 0xabcd);
-	r = edu_dma(&e, iova, XFER, false);
+	r = edu_dma(e.bar, iova, XFER, false);
 	CHECK(r == 0 || r == -EIO, "DMA from unmapped: %s", strerror(-r));
 	CHECK(!buf_alloc(&chk, XFER, pgsz, PROT_READ | PROT_WRITE, false),
 	      "buffer: %s", strerror(errno));
 	r = map_dma(&e, iova + 2 * b.len, chk.p, chk.len, RW);
 	CHECK(r == 0, "MAP of the check buffer: %s", err_name(r));
 	memset(chk.p, 0x3c, XFER);
-	r = edu_dma(&e, iova + 2 * b.len, XFER, true);
+	r = edu_dma(e.bar, iova + 2 * b.len, XFER, true);
 	CHECK(r == 0, "DMA device->RAM for the check: %s", strerror(-r));
 	diag("device buffer after the blocked read: %s",
 	     filled(chk.p, XFER, 0xabcd) ? "THE NEW DATA" :
@@ -1517,8 +1380,8 @@ static int t_double_map(void)
 		      kb + (v2 ? 0 : (long)f.probe.len / 1024));
 		memset(f.probe.p, 0x11, XFER);
 		fill(f.ok.p, XFER, 0x4455);
-		CHECK(!edu_dma(&f.e, f.ok_iova, XFER, false) &&
-		      !edu_dma(&f.e, f.probe_iova, XFER, true), "DMA failed");
+		CHECK(!edu_dma(f.e.bar, f.ok_iova, XFER, false) &&
+		      !edu_dma(f.e.bar, f.probe_iova, XFER, true), "DMA failed");
 		CHECK(filled(f.probe.p, XFER, 0x4455),
 		      "the first mapping no longer gets the data");
 		r = unmap_dma(&f.e, f.probe_iova, f.probe.len);
@@ -1538,8 +1401,8 @@ static int t_double_map(void)
 	memset(f.probe.p, 0x11, XFER);
 	memset(b2.p, 0x22, XFER);
 	fill(f.ok.p, XFER, 0x4455);
-	CHECK(!edu_dma(&f.e, f.ok_iova, XFER, false) &&
-	      !edu_dma(&f.e, f.probe_iova, XFER, true), "DMA failed");
+	CHECK(!edu_dma(f.e.bar, f.ok_iova, XFER, false) &&
+	      !edu_dma(f.e.bar, f.probe_iova, XFER, true), "DMA failed");
 	CHECK(all_bytes(f.probe.p, XFER, 0x11),
 	      "the first (replaced) buffer was written");
 	CHECK(filled(b2.p, XFER, 0x4455), "the second buffer did not get the data");
@@ -1878,7 +1741,7 @@ static int t_v2_ddw(int low)
 	}
 	if (low && iova) {
 		memset(b.p, 0xc3, XFER);
-		edu_dma(&e, iova, XFER, true);
+		edu_dma(e.bar, iova, XFER, true);
 		CHECK(all_bytes(b.p, XFER, 0xc3),
 		      "DMA to the unmapped IOVA in the created window changed RAM");
 	}
