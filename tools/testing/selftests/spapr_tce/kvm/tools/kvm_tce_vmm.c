@@ -52,6 +52,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "edu.h"
+#include "lab_tap.h"
 #include "kvm_tce_guest.h"
 
 /* PAPR hcall opcodes and return codes (asm/hvcall.h) */
@@ -215,7 +216,6 @@ struct hres {
 	int user;	/* how many TCE hcalls reached userspace */
 };
 
-static char why[1024];
 static struct vm vm;
 static bool powernv, power8;
 static const char *opt_vfio_dev;
@@ -225,27 +225,6 @@ static bool opt_intree, opt_ours;
 static const char *opt_prefix = "";	/* before every TAP name */
 static long host_pgsz;
 static volatile sig_atomic_t stop_loop;
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 #define CHECK(cond, ...) do {				\
 	if (!(cond)) {					\

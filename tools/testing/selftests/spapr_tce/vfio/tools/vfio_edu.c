@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 
 #include "edu.h"
+#include "lab_tap.h"
 
 #define XFER		4000u	/* bytes moved per DMA in the tests */
 
@@ -74,28 +75,6 @@ static bool opt_fixed;
 static long pgsz;
 static int pgshift;
 static bool powernv;
-static char why[1024];
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 #define CHECK(cond, ...) do {				\
 	if (!(cond)) {					\
