@@ -43,12 +43,19 @@ struct kt_hw_op {
 	struct vfio_spapr_tce t;
 };
 
+/* A hardware table H_STUFF_TCE clears, and its TCEs per guest TCE. */
+struct kt_stuff_win {
+	struct vs_window *w;
+	unsigned int shift;
+};
+
 /* One call's staging area: hcalls run with preemption off. */
 struct kt_scratch {
 	u64 tces[KT_LIST_MAX];
 	unsigned int first_op[KT_LIST_MAX + 1];	/* per guest TCE */
 	struct kt_hw_op ops[KT_HW_MAX];
 	unsigned int nr_ops;
+	struct kt_stuff_win wins[KT_HW_MAX];
 };
 
 static struct kt_scratch **kt_scratch;
@@ -438,6 +445,8 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	struct kvmppc_spapr_tce_iommu_table *stit;
 	struct kvmppc_spapr_tce_table *stt;
 	unsigned long entry, i, hw = 0;
+	unsigned int n = 0, k;
+	struct kt_stuff_win *sw;
 	struct kt_call x;
 
 	if (!kt_call_start(&x, vcpu, liobn))
@@ -455,25 +464,35 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	for (i = 0; tce_value && i < npages; i++)
 		if (!kt_view(stt, entry + i) && !kt_view_make(stt, entry + i))
 			return kt_stock(&x, KT_FB_NO_VIEW_PAGE);
+	/*
+	 * The windows found here are the ones cleared below: one found under
+	 * RCU stays usable until we are done, even if it is unpublished
+	 * meanwhile; a second lookup could miss it.
+	 */
 	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
-		hw += npages << (stt->page_shift - stit->tbl->it_page_shift);
+		if (n == KT_HW_MAX)
+			return kt_stock(&x, KT_FB_TOO_BIG);
+		sw = &x.s->wins[n];
+		sw->shift = stt->page_shift - stit->tbl->it_page_shift;
+		hw += npages << sw->shift;
 		if (hw > KT_HW_MAX)
 			return kt_stock(&x, KT_FB_TOO_BIG);
-		if (!vfio_spapr_hcall_window(x.kvm->mm, stit->tbl))
+		sw->w = vfio_spapr_hcall_window(x.kvm->mm, stit->tbl);
+		if (!sw->w)
 			return kt_stock(&x, KT_FB_FOREIGN);
+		n++;
 	}
 
-	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
-		unsigned int shift = stt->page_shift - stit->tbl->it_page_shift;
-		struct vs_window *w;
-
-		w = vfio_spapr_hcall_window(x.kvm->mm, stit->tbl);
-		for (i = entry << shift; i < (entry + npages) << shift; i++) {
+	for (k = 0; k < n; k++) {
+		sw = &x.s->wins[k];
+		for (i = entry << sw->shift; i < (entry + npages) << sw->shift;
+		     i++) {
 			struct vfio_spapr_tce t = { .entry = i, .dir = DMA_NONE };
 
-			vfio_spapr_hcall_commit(w, &t);
+			vfio_spapr_hcall_commit(sw->w, &t);
 		}
-		vfio_spapr_hcall_flush(w, entry << shift, npages << shift);
+		vfio_spapr_hcall_flush(sw->w, entry << sw->shift,
+				       npages << sw->shift);
 	}
 	kt_count(x.vm, KT_HW_TCES_CLEARED, hw);
 	for (i = 0; i < npages; i++) {
