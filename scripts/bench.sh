@@ -15,9 +15,11 @@ BUILD=${BUILD:-$TOP/build}
 KERNELS=${KERNELS:-6.1 6.12}
 MACHINES=${MACHINES:-$LAB_MACHINES}
 OUT=$BUILD/bench
-mkdir -p "$OUT"
+DATA=$OUT/data
+rm -rf "$DATA"
+mkdir -p "$DATA"
 # SECTIONS: which benchmarks to run (all by default)
-want() { [[ " ${SECTIONS:-realmode vfio hcall} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-realmode vfio hcall e2e} " == *" $1 "* ]]; }
 
 for k in $KERNELS; do
 	make -s -C "$TOP" KERNEL="$k" modules >/dev/null || exit 1
@@ -49,6 +51,8 @@ want realmode && for k in $KERNELS; do
 			echo '```'
 			echo
 		} | tee -a "$report"
+		sed -n '/^BENCH-BEGIN/,/^BENCH-END/p' "$log" |
+			awk '$1 == "synthetic" { print $2, $5 }' >"$DATA/realmode-$m-$k.dat"
 	done
 done
 
@@ -79,10 +83,15 @@ want vfio && for k in $KERNELS; do
 			[[ -n $in ]] || in="failed: $(sed -n "s/^BENCH intree $t \(.*\)/\1/p" "$log" | cut -c1-60)"
 			[[ -n $ours ]] || ours="failed: $(sed -n "s/^BENCH ours $t \(.*\)/\1/p" "$log" | cut -c1-60)"
 			echo "| $m | $k | $t | $in | $ours | $ratio |"
+			[[ $ratio == n/a ]] || echo "$m/$k/$t 1.00 $ratio" >>"$DATA/vfio.dat.rows"
 		done | tee -a "$report"
+		sed -n '/^LOOKUP-BEGIN/,/^LOOKUP-END/p' "$log" |
+			awk '$1 ~ /^[0-9]+$/ { print $1, $5 }' >"$DATA/lookup-$m-$k.dat"
 		lookups+="### $m, kernel $k"$'\n\n```\n'"$(sed -n '/^LOOKUP-BEGIN/,/^LOOKUP-END/{/^LOOKUP-/d;p}' "$log")"$'\n```\n\n'
 	done
 done
+[[ -s $DATA/vfio.dat.rows ]] && { echo "# machine/kernel/type in-tree ours"; cat "$DATA/vfio.dat.rows"; } >"$DATA/vfio.dat"
+rm -f "$DATA/vfio.dat.rows"
 want vfio && {
 	echo
 	echo "## vfio_spapr: registered-region lookup, mm_iommu list walk vs our maple tree"
@@ -96,8 +105,8 @@ want vfio && {
 # process (user and kernel, the host side of the hcall), the median of
 # 31 loops of 16 calls (a long loop's count also holds the timer ticks
 # and other work the host did in the task's context meanwhile).
-hcall_table() {		# hcall_table LOG: the Markdown rows of one boot
-	awk '
+hcall_table() {		# hcall_table LOG DAT: the Markdown rows of one boot; DAT for the plot
+	awk -v dat="$2" '
 	/HCALL-MARK begin / { t0[$4] = $1 }
 	/HCALL-MARK end / {
 		k = $4; calls = 0; med = ""; user = 0
@@ -120,6 +129,25 @@ hcall_table() {		# hcall_table LOG: the Markdown rows of one boot
 				null ? sprintf("%.2f", null / rate[k]) : "-", instr[k] == "" ? "-" : instr[k], up[k]
 		}
 		if (skips != "") printf "%s\n", skips > "/dev/stderr"
+		# the plot: per hcall, the rate of each path relative to userspace
+		np = 0
+		for (j = 1; j <= n; j++) {
+			split(order[j], a, "/")
+			if (a[1] != "user" && !(a[1] in seen)) { seen[a[1]] = 1; path[++np] = a[1] }
+		}
+		printf "# hcall" > dat
+		for (p = 1; p <= np; p++) printf " %s", path[p] > dat
+		printf "\n" > dat
+		split("put indirect stuff get", hc, " ")
+		for (h = 1; h <= 4; h++) {
+			u = rate["user/" hc[h]]
+			printf "%s", hc[h] > dat
+			for (p = 1; p <= np; p++) {
+				k = path[p] "/" hc[h]
+				printf " %s", (u && (k in rate)) ? sprintf("%.3f", rate[k] / u) : "?" > dat
+			}
+			printf "\n" > dat
+		}
 	}' "$1"
 }
 hcalls=""
@@ -133,7 +161,7 @@ want hcall && for k in $KERNELS; do
 		hcalls+="### $m, kernel $k"$'\n\n'
 		hcalls+="| path | hcall | calls/s (host clock) | time / null hcall | instructions / call | userspace exits / call |"$'\n'
 		hcalls+="|---|---|---:|---:|---:|---:|"$'\n'
-		hcalls+="$(hcall_table "$log" 2>"$OUT/hcall-$m-$k.skips")"$'\n'
+		hcalls+="$(hcall_table "$log" "$DATA/hcall-$m-$k.dat" 2>"$OUT/hcall-$m-$k.skips")"$'\n'
 		[[ -s $OUT/hcall-$m-$k.skips ]] && hcalls+=$'\n'"$(sed '/^$/d; s/^/- /' "$OUT/hcall-$m-$k.skips")"$'\n'
 		hcalls+=$'\n'
 	done
@@ -148,4 +176,92 @@ want hcall && {
 	echo
 	echo "$hcalls"
 } | tee -a "$report"
+# End to end (scripts/lab/e2e.sh): L2's O_DIRECT read of the NVMe through
+# each configuration. The runs are interleaved (a b c, a b c, ...) so that
+# a slow patch of this shared host hits every configuration alike; the
+# table gives the median of E2E_REPS runs and its ratio to (a).
+e2e_cfgs=${E2E_BENCH_CONFIGS:-a b c}
+want e2e && {
+	mkdir -p "$OUT/e2e"
+	: >"$DATA/e2e-runs.txt"
+	for r in $(seq "${E2E_REPS:-3}"); do
+		for k in $KERNELS; do
+			for c in $e2e_cfgs; do
+				"$TOP/scripts/lab/e2e.sh" --no-build --kernel "$k" --config "$c" \
+					--mib "${E2E_BENCH_MIB:-64}" --out "$OUT/e2e" >"$OUT/e2e/$k-$c-$r.txt" 2>&1
+				res=$(sed -n 's/^  result: //p' "$OUT/e2e/$k-$c-$r.txt")
+				echo "rep=$r ${res:-config=$c kernel=$k read_mbps=? facts_failed=?}" >>"$DATA/e2e-runs.txt"
+			done
+		done
+	done
+	# e2e_table: the Markdown table, and the plots' data files.
+	awk -v cfgs="$e2e_cfgs" -v kernels="$KERNELS" -v data="$DATA" '
+	function median(list,    v, n, i, j, t) {
+		n = split(list, v, " ")
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+		return n ? (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : ""
+	}
+	{
+		delete kv
+		for (i = 1; i <= NF; i++) { split($i, a, "="); kv[a[1]] = a[2] }
+		key = kv["kernel"] SUBSEP kv["config"]
+		runs[key]++
+		if (kv["facts_failed"] == "0" && kv["read_mbps"] + 0 > 0) {
+			ok[key]++; mbps[key] = mbps[key] " " kv["read_mbps"]
+			for (f in kv) last[key, f] = kv[f]
+		}
+	}
+	END {
+		nc = split(cfgs, C, " "); nk = split(kernels, K, " ")
+		desc["a"] = "QEMU in userspace, in-tree container"
+		desc["b"] = "stock in-kernel (kvm.ko, in-tree container)"
+		desc["c"] = "ours (vfio_spapr + kvm_tce)"
+		print "| kernel | configuration | runs passed | read MB/s (median) | ratio to (a) | TCE hcalls of the read: in kernel / by QEMU | hcall exits to QEMU (whole run) | VFIO MAP_DMA ioctls (whole run) |"
+		print "|---|---|---:|---:|---:|---:|---:|---:|"
+		printf "# kernel" > data "/e2e.dat"
+		for (c = 1; c <= nc; c++) printf " (%s)", C[c] > data "/e2e.dat"
+		printf "\n" > data "/e2e.dat"
+		printf "# kernel/config in-kernel by-QEMU\n" > data "/e2e-exits.dat"
+		for (k = 1; k <= nk; k++) {
+			base = median(mbps[K[k], "a"])
+			printf "%s", K[k] > data "/e2e.dat"
+			for (c = 1; c <= nc; c++) {
+				key = K[k] SUBSEP C[c]
+				m = median(mbps[key])
+				ratio = (m != "" && base != "") ? sprintf("%.2f", m / base) : "?"
+				printf " %s", ratio > data "/e2e.dat"
+				if (m != "")
+					printf "%s/(%s) %d %d\n", K[k], C[c], last[key, "read_tce_kernel"],
+						last[key, "read_tce_qemu"] > data "/e2e-exits.dat"
+				printf "| %s | (%s) %s | %d of %d | %s | %s | %s | %s | %s |\n", K[k], C[c], desc[C[c]],
+					ok[key], runs[key], m == "" ? "-" : sprintf("%.2f", m), ratio,
+					m == "" ? "-" : last[key, "read_tce_kernel"] " / " last[key, "read_tce_qemu"],
+					m == "" ? "-" : last[key, "hcall_exits"], m == "" ? "-" : last[key, "vfio_map_ioctls"]
+			}
+			printf "\n" > data "/e2e.dat"
+		}
+	}' "$DATA/e2e-runs.txt" >"$OUT/e2e-table.md"
+	{
+		echo
+		echo "## End to end: a KVM-HV pseries guest reads a passed-through NVMe"
+		echo
+		echo "L1 = powernv9 with Debian's kernel and QEMU (ppc64el, unmodified); L2 reads"
+		echo "${E2E_BENCH_MIB:-64} MiB with O_DIRECT, every DMA mapped by its TCE hcalls. (a) hides"
+		echo "KVM_CAP_SPAPR_TCE_VFIO from QEMU (kvm_hide_cap), so it keeps the table in"
+		echo "userspace; (b) the stock in-kernel path; (c) ours. Median of ${E2E_REPS:-3} interleaved"
+		echo "runs; a run counts when every fact of it holds (checksums, counts, clean logs)."
+		echo "Counts are those of the last passing run. Per-run summaries: build/bench/e2e/."
+		echo
+		cat "$OUT/e2e-table.md"
+		echo
+	} | tee -a "$report"
+}
+
+plots=$(bash "$TOP/scripts/bench-plot.sh" "$OUT") || echo "bench: plots failed" >&2
+{
+	echo "## Plots"
+	echo
+	echo "$plots"
+} >>"$report"
 echo "bench: report in $report"

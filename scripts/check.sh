@@ -10,7 +10,7 @@
 #  5. the lab runner's own guarantees (exit status, kernel-log scan)
 #  6. the lab selftests on every machine x kernel (two VMs at a time)
 #  7. the end-to-end scenario (scripts/lab/e2e.sh) on powernv9, each kernel,
-#     each configuration in E2E_CONFIGS (default "b c"), in the same pool
+#     each configuration in E2E_CONFIGS (default "a b c"), in the same pool
 #
 # One line per test, "PASS|FAIL|SKIP where/test", then the totals.
 # REGEX (make check T=...) selects tests by that id.
@@ -202,7 +202,7 @@ lab_e2e() {
 		fi
 	} >"$RES/e2e-$k-$c.txt"
 }
-E2E_CONFIGS=${E2E_CONFIGS:-b c}
+E2E_CONFIGS=${E2E_CONFIGS:-a b c}
 
 running=0
 for k in $KERNELS; do

@@ -14,7 +14,7 @@
 # through a TCE that L2 maps by hypercall.
 #
 # C says who serves those hypercalls (scripts/lab/bin/e2e-l1): a (QEMU in
-# userspace), b (the stock in-kernel path, the default), c (ours).
+# userspace, KVM_CAP_SPAPR_TCE_VFIO hidden from it by kvm_hide_cap), b (the stock in-kernel path, the default), c (ours).
 #
 # Prints a summary: where each part ran, the checksum verdict, the times
 # seen on this host's clock (console line timestamps: clocks inside
@@ -26,6 +26,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/scripts/lab/machines.sh"
 BUILD=${BUILD:-$TOP/build}
 kernel=6.1
 config=b
@@ -61,6 +62,8 @@ mkdir -p "$BUILD/e2e" "$out"
 	bash "$TOP/scripts/fetch-kernel.sh" "$kernel"
 	bash "$TOP/scripts/fetch-qemu.sh"
 	bash "$TOP/scripts/lab/e2e/mkguest.sh" "$kernel" "$guest"
+	make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" \
+		"$BUILD/selftests/tests/bin/kvm_hide_cap" >/dev/null
 	if [[ ! -s $pristine ]]; then
 		(set +o pipefail; seq -w 1 999999999 | head -c $((mib * 1048576))) >"$pristine.$$"
 		mv "$pristine.$$" "$pristine"
@@ -85,6 +88,7 @@ set +e
 	--add "$q/usr:/usr" --add "$q/lib:/lib" --add "$q/lib64:/lib64" \
 	--add "$(readlink -f "$BUILD/kernels/$kernel/vmlinux"):/lab/e2e/vmlinux" \
 	--add "$guest:/lab/e2e/guest.cpio.gz" \
+	--add "$BUILD/selftests/tests/bin/kvm_hide_cap:/lab/e2e/kvm_hide_cap" \
 	--qemu -drive --qemu "file=$img,format=raw,if=none,id=e2envme" \
 	--qemu -device --qemu "nvme,serial=e2e-$config,drive=e2envme,bus=pcie.3" \
 	-- e2e-l1 "$config" 2>"$out/$tag.err" |
@@ -99,4 +103,4 @@ rm -f "$img"
 
 E2E_START=$start E2E_VMRC=$vmrc E2E_WANT=$want_sha E2E_PATTERN=$pattern_sha \
 E2E_HOST_TAIL=$host_tail_sha E2E_TAP=$tap E2E_CONFIG=$config E2E_KERNEL=$kernel \
-E2E_LOG=$log awk -f "$TOP/scripts/lab/e2e/summary.awk" "$log"
+E2E_LOG=$log E2E_BAD=$LAB_BAD_LOG awk -f "$TOP/scripts/lab/e2e/summary.awk" "$log"

@@ -38,6 +38,7 @@ BEGIN {
 	desc["b"] = "stock: in-kernel KVM TCE tables, in-tree vfio_iommu_spapr_tce"
 	desc["c"] = "ours: vfio_spapr container (+ kvm_tce when loaded)"
 	cfg = ENVIRON["E2E_CONFIG"]
+	BAD = ENVIRON["E2E_BAD"]
 }
 
 {
@@ -67,6 +68,10 @@ line ~ /^L2\| E2E-L2-WRITE-END/ {
 	t_we = t; w_want = $4; w_got = $5; sub(/want=/, "", w_want); sub(/got=/, "", w_got)
 }
 line ~ /^L2\| E2E-L2-FAIL/ { l2fail = line }
+line ~ BAD {
+	nbad++
+	if (line ~ /WARNING: .* kvm_spapr_tce_release_vfio_group/) stock_warn++
+}
 line ~ /^L2\| qemu-system-ppc64: / && line !~ /warning/ { qemu_err = qemu_err (qemu_err == "" ? "" : "; ") substr(line, 5) }
 
 END {
@@ -104,7 +109,8 @@ END {
 	say("  whole L2 run: entered KVM " kt ", served by QEMU " ut ", in kernel " kt - ut \
 		"; exits to QEMU: PAPR hcall " delta("qemu-start", "qemu-exit", "exit_19") \
 		", MMIO " delta("qemu-start", "qemu-exit", "exit_6") \
-		"; QEMU VFIO map/unmap notifications " delta("qemu-start", "qemu-exit", "qemu_vfio_iommu_map_notify"))
+		"; VFIO_IOMMU_MAP_DMA ioctls " delta("qemu-start", "qemu-exit", "ioctl_536886129") \
+		", UNMAP_DMA " delta("qemu-start", "qemu-exit", "ioctl_536886130"))
 	if (("qemu-exit", "kt_fallback") in cnt)
 		say("  kvm_tce during the read: handled put " delta("read-begin", "read-end", "kt_handled_put_tce") \
 			", indirect " delta("read-begin", "read-end", "kt_handled_put_tce_indirect") \
@@ -134,8 +140,23 @@ END {
 			"kernel " kr - ur ", QEMU " ur)
 	else
 		fact(ur > 0, "tce_map_hcalls_reach_our_container", "kernel " kr - ur ", QEMU " ur)
-	fact(ENVIRON["E2E_VMRC"] == 0, "kernel_logs_clean",
-		"scripts/vm exit status " ENVIRON["E2E_VMRC"] " (126: Oops/WARNING in a kernel log)")
+	# Configuration a on 6.1: QEMU adds the group to the KVM-VFIO device
+	# and, without KVM_CAP_SPAPR_TCE_VFIO, never links it to a table; the
+	# stock kvm.ko then hits WARN_ON_ONCE(!kvg->iommu_group) when QEMU
+	# exits. That stock warning, and nothing else, is allowed there.
+	if (cfg == "a" && ENVIRON["E2E_VMRC"] == 126 && nbad > 0 && nbad == stock_warn) {
+		say("  known stock warning: kvm.ko WARN_ON_ONCE in kvm_spapr_tce_release_vfio_group" \
+			" at QEMU exit (a group added to the KVM-VFIO device, never linked to a TCE table)")
+		fact(1, "kernel_logs_clean_but_the_stock_kvm_vfio_release_warning")
+	} else {
+		fact(ENVIRON["E2E_VMRC"] == 0, "kernel_logs_clean",
+			"scripts/vm exit status " ENVIRON["E2E_VMRC"] " (126: Oops/WARNING in a kernel log)")
+	}
+	say(sprintf("  result: config=%s kernel=%s read_mbps=%.2f read_tce_kernel=%d read_tce_qemu=%d" \
+		" run_tce_kernel=%d run_tce_qemu=%d hcall_exits=%d vfio_map_ioctls=%d facts_failed=%d",
+		cfg, ENVIRON["E2E_KERNEL"], rmb, kr - ur, ur, kt - ut, ut,
+		delta("qemu-start", "qemu-exit", "exit_19"), delta("qemu-start", "qemu-exit", "ioctl_536886129"),
+		failed + 0))
 
 	if (ENVIRON["E2E_TAP"] == 1) {
 		print "TAP version 13"
