@@ -16,6 +16,7 @@ command -v gnuplot >/dev/null || { echo "bench-plot: no gnuplot (make provision)
 gp() {
 	{
 		echo "set terminal pngcairo size 960,540 font 'Sans,10'"
+		echo "set termoption noenhanced"
 		echo "set output '$DIR/$1.png'"
 		echo "set datafile missing '?'"
 		echo "set key outside right top"
@@ -74,7 +75,7 @@ if [[ -s $DATA/e2e.dat ]]; then
 fi
 if [[ -s $DATA/e2e-exits.dat ]]; then
 	clustered "$DATA/e2e-exits.dat" "TCE hcalls of the read" |
-		gp e2e-hcalls "End to end: the read's TCE hcalls, served in the kernel vs by QEMU"
+		gp e2e-hcalls "End to end: the read's TCE hcalls (most in one run), served in the kernel vs by QEMU"
 fi
 for f in "$DATA"/hcall-*.dat; do
 	t=$(basename "$f" .dat)
