@@ -46,16 +46,16 @@ want realmode && for k in $KERNELS; do
 			--log "$log" -- sh -c 'insmod /lab/modules/spapr_realmode.ko &&
 				echo BENCH-BEGIN && cat /sys/kernel/debug/spapr_realmode/bench &&
 				echo BENCH-END' >/dev/null 2>&1
+		table=$(sed -n '/^BENCH-BEGIN/,/^BENCH-END/{/^BENCH-/d;p}' "$log")
 		{
 			echo "### $m, kernel $k"
 			echo
 			echo '```'
-			sed -n '/^BENCH-BEGIN/,/^BENCH-END/{/^BENCH-/d;p}' "$log"
+			echo "$table"
 			echo '```'
 			echo
 		} | tee -a "$report"
-		sed -n '/^BENCH-BEGIN/,/^BENCH-END/p' "$log" |
-			awk '$1 == "synthetic" { print $2, $5 }' >"$DATA/realmode-$m-$k.dat"
+		awk '$1 == "synthetic" { print $2, $5 }' <<<"$table" >"$DATA/realmode-$m-$k.dat"
 	done
 done
 
@@ -88,9 +88,9 @@ want vfio && for k in $KERNELS; do
 			echo "| $m | $k | $t | $in | $ours | $ratio |"
 			[[ $ratio == n/a ]] || echo "$m/$k/$t 1.00 $ratio" >>"$DATA/vfio.dat.rows"
 		done | tee -a "$report"
-		sed -n '/^LOOKUP-BEGIN/,/^LOOKUP-END/p' "$log" |
-			awk '$1 ~ /^[0-9]+$/ { print $1, $5 }' >"$DATA/lookup-$m-$k.dat"
-		lookups+="### $m, kernel $k"$'\n\n```\n'"$(sed -n '/^LOOKUP-BEGIN/,/^LOOKUP-END/{/^LOOKUP-/d;p}' "$log")"$'\n```\n\n'
+		table=$(sed -n '/^LOOKUP-BEGIN/,/^LOOKUP-END/{/^LOOKUP-/d;p}' "$log")
+		awk '$1 ~ /^[0-9]+$/ { print $1, $5 }' <<<"$table" >"$DATA/lookup-$m-$k.dat"
+		lookups+="### $m, kernel $k"$'\n\n```\n'"$table"$'\n```\n\n'
 	done
 done
 [[ -s $DATA/vfio.dat.rows ]] && { echo "# machine/kernel/type in-tree ours"; cat "$DATA/vfio.dat.rows"; } >"$DATA/vfio.dat"

@@ -1520,28 +1520,31 @@ static int t_vfio_put_dma(uint32_t shift)
 			 vm.ram + V_GPA(1), 0x1111);
 }
 
+/*
+ * Slot @n, once DMA has reached it, cleared by @op (TCE 0; @npages for
+ * H_STUFF_TCE): the entry reads 0 and the device's DMA there is blocked.
+ */
+static int clear_blocks(int n, uint32_t seed, uint64_t op, uint64_t npages)
+{
+	if (map2(n) || dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(n),
+				 vm.ram + V_GPA(n), seed))
+		return FAIL;
+	EXPECT(vpath(), H_SUCCESS, op, VFIO_LIOBN, V_IOBA(n), 0, npages);
+	if (agree(vt, V_IOBA(n) / 4096 - vt->offset, 0))
+		return FAIL;
+	return dma_blocked(V_IOBA(n), vm.ram + V_GPA(n), NULL);
+}
+
 static int t_vfio_put_zero_blocks(uint32_t shift)
 {
 	(void)shift;
-	if (map2(2) || dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(2),
-				 vm.ram + V_GPA(2), 0x2222))
-		return FAIL;
-	EXPECT(vpath(), H_SUCCESS, H_PUT_TCE, VFIO_LIOBN, V_IOBA(2), 0, 0);
-	if (agree(vt, V_IOBA(2) / 4096 - vt->offset, 0))
-		return FAIL;
-	return dma_blocked(V_IOBA(2), vm.ram + V_GPA(2), NULL);
+	return clear_blocks(2, 0x2222, H_PUT_TCE, 0);
 }
 
 static int t_vfio_stuff_blocks(uint32_t shift)
 {
 	(void)shift;
-	if (map2(3) || dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(3),
-				 vm.ram + V_GPA(3), 0x3333))
-		return FAIL;
-	EXPECT(vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(3), 0, 2);
-	if (agree(vt, V_IOBA(3) / 4096 - vt->offset, 0))
-		return FAIL;
-	return dma_blocked(V_IOBA(3), vm.ram + V_GPA(3), NULL);
+	return clear_blocks(3, 0x3333, H_STUFF_TCE, 2);
 }
 
 static int t_vfio_indirect_dma(uint32_t shift)
