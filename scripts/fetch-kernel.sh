@@ -8,7 +8,7 @@
 # linux-image-powerpc64le / linux-headers-powerpc64le meta packages.
 # The image (vmlinux and modules), the headers, the common headers, the
 # amd64 kbuild matching them and busybox-static are downloaded once into
-# build/cache/debs; a second run downloads nothing.
+# the download cache (scripts/lib/cache.sh); a second run downloads nothing.
 #
 # Result, under build/kernels/KERNEL/:
 #   vmlinux        bootable by qemu -kernel
@@ -22,7 +22,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 KERNEL=${1:?usage: fetch-kernel.sh 6.1|6.12}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-CACHE=${CACHE:-$BUILD/cache}
+. "$TOP/scripts/lib/cache.sh"
 OUT=$BUILD/kernels/$KERNEL
 . "$TOP/scripts/lib/papt.sh"
 
@@ -36,6 +36,7 @@ if [[ -s $OUT/versions.txt && -e $OUT/vmlinux && -d $OUT/kdir/ ]]; then
 	exit 0
 fi
 
+cache_lock
 papt_init
 papt_update
 

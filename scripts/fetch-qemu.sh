@@ -8,7 +8,7 @@
 #
 # The package's dependency closure is resolved by apt's own resolver in
 # the private configuration (scripts/lib/papt.sh), as if installing on an
-# empty ppc64el system, and downloaded once into build/cache/qemu-debs; a
+# empty ppc64el system, and downloaded once into the download cache; a
 # second run downloads nothing. The tree keeps only what the binary loads
 # (its ELF DT_NEEDED closure, found with the cross readelf) and the
 # pseries firmware (SLOF, VOF), so the L1 initramfs stays small.
@@ -21,7 +21,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-CACHE=${CACHE:-$BUILD/cache}
+. "$TOP/scripts/lib/cache.sh"
 OUT=$BUILD/qemu-ppc64el
 DEBS=$CACHE/qemu-debs
 . "$TOP/scripts/lib/papt.sh"
@@ -33,6 +33,7 @@ if [[ -s $OUT/versions.txt && -x $OUT/root/usr/bin/qemu-system-ppc64 ]]; then
 	exit 0
 fi
 
+cache_lock
 papt_init
 papt_update
 

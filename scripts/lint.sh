@@ -10,11 +10,12 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-CACHE=${CACHE:-$BUILD/cache}
+. "$TOP/scripts/lib/cache.sh"
 CP=$CACHE/checkpatch
 . "$TOP/scripts/lib/papt.sh"
 
 if [[ ! -x $CP/scripts/checkpatch.pl ]]; then
+	cache_lock
 	papt_init
 	papt_update
 	ver=$(papt_version linux-source-6.1 '^6\.1\.')

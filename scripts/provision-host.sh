@@ -24,6 +24,13 @@ needs=(
 	"zstd zstd"
 	"depmod kmod"
 	"gnuplot gnuplot-nox"
+	"/usr/powerpc64le-linux-gnu/include/bits/wordsize.h libc6-dev-ppc64el-cross"
+	"pkill procps"
+	"flock util-linux"
+	"dpkg-deb dpkg"
+	"git git"
+	"make make"
+	"/usr/share/keyrings/debian-archive-keyring.gpg debian-archive-keyring"
 )
 
 missing=()

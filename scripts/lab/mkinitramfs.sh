@@ -16,6 +16,7 @@ OUT=$2
 shift 2
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
+. "$TOP/scripts/lib/cache.sh"
 KROOT=$BUILD/kernels/$KERNEL/root
 release=$(cat "$BUILD/kernels/$KERNEL/release")
 mods=$KROOT/lib/modules/$release
@@ -29,7 +30,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,lab,lib/modules/"$release"}
-cp "$BUILD/cache/busybox/bin/busybox" "$stage/bin/busybox"
+cp "$CACHE/busybox/bin/busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 
 declare -A seen=()

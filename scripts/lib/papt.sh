@@ -1,21 +1,46 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A private apt configuration under the build cache: it knows ppc64el and
-# amd64 and bookworm(-updates, -backports), and never touches the system's
-# apt sources, architecture list or package state.
+# amd64 and bookworm(-updates, -backports, -security), and never touches
+# the system's apt sources, architecture list or package state.
+#
+# The archives are the host's own: apt itself says which URIs its sources
+# (one-line or deb822) fetch, so the user's mirror is honoured, and the
+# host's apt.conf (proxies, retries) applies because only the lists, the
+# sources and the state are redirected. No archive is named in the tree.
 
 PAPT_DIR=${PAPT_DIR:-$CACHE/apt}
+
+# papt_host_archives: "URI SUITE" for every suite the host's apt fetches.
+papt_host_archives() {
+	local empty
+	empty=$(mktemp -d)
+	mkdir -p "$empty/partial"
+	apt-get -o "Dir::State::Lists=$empty" --print-uris update 2>/dev/null |
+		sed -n "s|^'\(.*\)/dists/\([^/]*\)/InRelease'.*|\1 \2|p" | sort -u
+	rm -rf "$empty"
+}
 
 papt_init() {
 	mkdir -p "$PAPT_DIR"/{lists/partial,archives/partial,etc/preferences.d}
 	touch "$PAPT_DIR/status"
-	local m=http://deb.debian.org/debian
+	local archives main security suite
+	archives=$(papt_host_archives)
+	# The main archive serves a release's own suite (no -updates,
+	# -security or -backports after it); security has a suite of its own.
+	main=$(awk '$2 !~ /-/ { print $1; exit }' <<<"$archives")
+	security=$(awk '$2 ~ /-security$/ { print $1; exit }' <<<"$archives")
+	if [[ -z $main ]]; then
+		echo "papt: the host's apt configuration names no Debian archive" >&2
+		return 1
+	fi
 	local o="[arch=ppc64el,amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
-	cat >"$PAPT_DIR/etc/sources.list" <<SRC
-deb $o $m bookworm main
-deb $o $m bookworm-updates main
-deb $o $m bookworm-backports main
-SRC
+	{
+		for suite in bookworm bookworm-updates bookworm-backports; do
+			echo "deb $o $main $suite main"
+		done
+		[[ -z $security ]] || echo "deb $o $security bookworm-security main"
+	} >"$PAPT_DIR/etc/sources.list"
 	PAPT_OPTS=(
 		-o "Dir::State=$PAPT_DIR"
 		-o "Dir::State::Lists=$PAPT_DIR/lists"

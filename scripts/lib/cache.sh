@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The download cache is the host's, not the clone's: every clone on the
+# machine (CI's fresh one included) reuses what an earlier one fetched.
+# SPAPR_TCE_CACHE (or CACHE) chooses another place; a host where the
+# default cannot be written falls back to the clone's build/cache.
+#
+# cache_lock: hold the cache for the rest of the calling script, so that
+# clones fetching at the same time do not download into each other.
+
+CACHE=${CACHE:-${SPAPR_TCE_CACHE:-/var/cache/spapr-tce}}
+if ! mkdir -p "$CACHE" 2>/dev/null || [[ ! -w $CACHE ]]; then
+	CACHE=${BUILD:?}/cache
+	mkdir -p "$CACHE"
+fi
+export CACHE
+
+cache_lock() {
+	exec {CACHE_LOCK_FD}>"$CACHE/.lock"
+	flock "$CACHE_LOCK_FD"
+}
