@@ -147,6 +147,40 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	__free_pages(page, 2);
 }
 
+/*
+ * The last reference. The page's owner lets go while the real-mode path
+ * holds its reference (a VMM unmapping the H_PUT_TCE_INDIRECT list page
+ * during the hcall): put_page_unless_one cannot drop ours, and the caller
+ * must free the page in virtual mode, through the struct page the
+ * allocator knows.
+ */
+static void srm_test_last_reference(struct srm_tap *t, struct srm_core *core)
+{
+	struct page *page = alloc_page(GFP_KERNEL), *head;
+	unsigned long pfn;
+	bool kept;
+
+	if (!page) {
+		srm_tap(t, false, "last_reference_is_freed_through_the_real_struct_page");
+		return;
+	}
+	pfn = page_to_pfn(page);
+	preempt_disable();
+	head = srm_get_page_unless_zero(core, pfn);
+	preempt_enable();
+	put_page(page);		/* the owner is gone: ours is the last */
+	preempt_disable();
+	kept = head && !srm_put_page_unless_one(core, head);
+	preempt_enable();
+	seq_printf(t->m, "# last reference: pfn %lx, kept %d, handed back struct %px (pfn_to_page %px)\n",
+		   pfn, kept, head, pfn_to_page(pfn));
+	/* what the API says the caller does with it: put_page() */
+	if (kept)
+		put_page(head);
+	srm_tap(t, kept && page_ref_count(pfn_to_page(pfn)) == 0,
+		"last_reference_is_freed_through_the_real_struct_page");
+}
+
 static void srm_test_classify(struct srm_tap *t, struct srm_core *core)
 {
 	void *buf = kmalloc(64, GFP_KERNEL);
@@ -253,12 +287,13 @@ int srm_selftest_run(struct seq_file *m, void *unused)
 	struct srm_core *core = srm_core_get();
 	u64 violations = atomic64_read(&core->violations);
 
-	seq_puts(m, "TAP version 13\n1..20\n");
+	seq_puts(m, "TAP version 13\n1..21\n");
 	seq_printf(m, "# method %s, %u list entries, block %llu bytes\n",
 		   srm_method_name(core->method), core->list_entries, core->block_size);
 	srm_tap(&t, core->method != SRM_METHOD_NONE, "index_built_from_physical_source");
 	srm_test_every_pfn(&t, core);
 	srm_test_refcount(&t, core);
+	srm_test_last_reference(&t, core);
 	srm_test_classify(&t, core);
 	srm_test_accessor(&t);
 	srm_test_region(&t, core);
