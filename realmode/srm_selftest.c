@@ -98,9 +98,10 @@ static void srm_test_every_pfn(struct srm_tap *t, struct srm_core *core)
 
 static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 {
-	struct page *page = alloc_page(GFP_KERNEL), *head, *tailhead;
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct srm_page_ref ref;
 	unsigned long pfn;
-	bool ok;
+	bool ok, frozen;
 
 	if (!page) {
 		srm_tap(t, false, "refcount_get_put");
@@ -108,9 +109,8 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	}
 	pfn = page_to_pfn(page);
 	preempt_disable();
-	head = srm_get_page_unless_zero(core, pfn);
-	ok = head && page_ref_count(page) == 2;
-	ok = ok && srm_put_page_unless_one(core, head) && page_ref_count(page) == 1;
+	ok = srm_get_page_unless_zero(core, pfn, &ref) && page_ref_count(page) == 2;
+	ok = ok && srm_put_page(core, &ref) && !ref.head && page_ref_count(page) == 1;
 	preempt_enable();
 	srm_tap(t, ok, "get_page_unless_zero_then_put_page_unless_one");
 
@@ -120,13 +120,13 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	preempt_enable();
 	srm_tap(t, ok, "put_page_unless_one_never_drops_the_last_reference");
 
-	ok = page_ref_freeze(page, 1);
+	frozen = page_ref_freeze(page, 1);
 	preempt_disable();
-	head = srm_get_page_unless_zero(core, pfn);
+	ok = !srm_get_page_unless_zero(core, pfn, &ref) && !ref.head;
 	preempt_enable();
-	if (ok)
+	if (frozen)
 		page_ref_unfreeze(page, 1);
-	srm_tap(t, ok && !head && page_ref_count(page) == 1,
+	srm_tap(t, frozen && ok && page_ref_count(page) == 1,
 		"get_page_unless_zero_leaves_a_zero_count_alone");
 	__free_page(page);
 
@@ -137,11 +137,10 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	}
 	pfn = page_to_pfn(page);
 	preempt_disable();
-	tailhead = srm_get_page_unless_zero(core, pfn + 3);
-	ok = tailhead && tailhead == srm_pfn_to_page(core, pfn) &&
+	ok = srm_get_page_unless_zero(core, pfn + 3, &ref) &&
+		ref.head == srm_pfn_to_page(core, pfn) && ref.pfn == pfn &&
 		page_ref_count(page) == 2 && atomic_read(&page[3]._refcount) == 0;
-	if (tailhead)
-		ok = srm_put_page_unless_one(core, tailhead) && ok;
+	ok = srm_put_page(core, &ref) && ok;
 	preempt_enable();
 	srm_tap(t, ok && page_ref_count(page) == 1, "compound_reference_goes_to_head");
 	__free_pages(page, 2);
@@ -156,9 +155,12 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
  */
 static void srm_test_last_reference(struct srm_tap *t, struct srm_core *core)
 {
-	struct page *page = alloc_page(GFP_KERNEL), *head;
+	struct page *page = alloc_page(GFP_KERNEL);
+	u64 last0 = atomic64_read(&core->last_refs);
+	struct srm_page_ref ref;
 	unsigned long pfn;
 	bool kept;
+	int before;
 
 	if (!page) {
 		srm_tap(t, false, "last_reference_is_freed_through_the_real_struct_page");
@@ -166,18 +168,21 @@ static void srm_test_last_reference(struct srm_tap *t, struct srm_core *core)
 	}
 	pfn = page_to_pfn(page);
 	preempt_disable();
-	head = srm_get_page_unless_zero(core, pfn);
+	kept = srm_get_page_unless_zero(core, pfn, &ref);
 	preempt_enable();
 	put_page(page);		/* the owner is gone: ours is the last */
 	preempt_disable();
-	kept = head && !srm_put_page_unless_one(core, head);
+	kept = kept && !srm_put_page(core, &ref) && ref.head;
 	preempt_enable();
-	seq_printf(t->m, "# last reference: pfn %lx, kept %d, handed back struct %px (pfn_to_page %px)\n",
-		   pfn, kept, head, pfn_to_page(pfn));
-	/* what the API says the caller does with it: put_page() */
+	before = page_ref_count(page);
+	seq_printf(t->m, "# last reference: pfn %lx, kept %d (count %d), handed back pfn %lx\n",
+		   pfn, kept, before, ref.pfn);
+	/* the allocator is given pfn_to_page() of the pfn the ref carries */
 	if (kept)
-		put_page(head);
-	srm_tap(t, kept && page_ref_count(pfn_to_page(pfn)) == 0,
+		srm_put_page_virt(&ref);
+	srm_tap(t, kept && before == 1 && ref.pfn == pfn && !ref.head &&
+		page_ref_count(pfn_to_page(pfn)) == 0 &&
+		atomic64_read(&core->last_refs) == last0 + 1,
 		"last_reference_is_freed_through_the_real_struct_page");
 }
 
@@ -186,6 +191,7 @@ static void srm_test_classify(struct srm_tap *t, struct srm_core *core)
 	void *buf = kmalloc(64, GFP_KERNEL);
 	unsigned long kernel_pfn = PHYS_PFN(__pa(srm_layout.swapper_pg_dir));
 	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);	/* QEMU edu */
+	struct srm_page_ref ref;
 	bool ok;
 
 	preempt_disable();
@@ -203,7 +209,8 @@ static void srm_test_classify(struct srm_tap *t, struct srm_core *core)
 		unsigned long mmio = PHYS_PFN(pci_resource_start(pdev, 0));
 
 		preempt_disable();
-		ok = !srm_pfn_is_ram(core, mmio) && !srm_get_page_unless_zero(core, mmio);
+		ok = !srm_pfn_is_ram(core, mmio) &&
+			!srm_get_page_unless_zero(core, mmio, &ref) && !ref.head;
 		preempt_enable();
 		seq_printf(t->m, "# edu BAR0 pfn %lx\n", mmio);
 		srm_tap(t, ok, "device_mmio_is_not_ram_and_not_refcounted");
