@@ -1310,9 +1310,10 @@ static int t_indirect_list_unmapped_race(uint32_t shift)
 	pthread_join(th, NULL);
 	counters_read(&b);
 	lr1 = stat_value(SRM_INFO, "last_refs");
-	diag("%llu calls, %llu failed (last %s), %lu in userspace; %ld unmap rounds; last references handed back: %ld",
+	diag("%llu calls, %llu failed (last %s), %lu in userspace; %ld unmap rounds",
 	     (unsigned long long)done, (unsigned long long)bad,
-	     hname((long)last), vm.uexit[1] - u0, r.rounds,
+	     hname((long)last), vm.uexit[1] - u0, r.rounds);
+	diag("spapr_realmode last references handed back: %ld",
 	     lr0 >= 0 && lr1 >= 0 ? lr1 - lr0 : -1L);
 	CHECK(!rc, "the guest loop did not finish");
 	CHECK(!r.err, "madvise(MADV_DONTNEED): %s", strerror(r.err));
