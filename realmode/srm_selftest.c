@@ -120,7 +120,7 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	pfn = page_to_pfn(page);
 	preempt_disable();
 	ok = srm_get_page_unless_zero(core, pfn, &ref) && page_ref_count(page) == 2;
-	ok = ok && srm_put_page(core, &ref) && !ref.head && page_ref_count(page) == 1;
+	ok = srm_put_page(core, &ref) && !ref.head && page_ref_count(page) == 1 && ok;
 	preempt_enable();
 	srm_tap(t, ok, "get_page_unless_zero_then_put_page_unless_one");
 
