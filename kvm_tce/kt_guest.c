@@ -8,7 +8,9 @@
  * table is walked with interrupts off (page tables are freed only after
  * that), the page is pinned through the realmode core's struct page
  * lookup (get_page_unless_zero semantics), the entry is checked again as
- * GUP-fast does, and the list is copied through the linear map.
+ * GUP-fast does, and the list is copied through the linear map. The
+ * reference is dropped the real-mode way unless it is the last (the VMM
+ * unmapped the list meanwhile), which goes through the allocator.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -53,7 +55,7 @@ int kt_read_guest_list(struct kvm *kvm, unsigned long ua, u64 *dst,
 		       unsigned long n)
 {
 	struct srm_core *core = srm_core_get();
-	struct page *head = NULL;
+	struct srm_page_ref ref = { };
 	unsigned long flags, pfn;
 	unsigned int shift = 0;
 	pte_t *ptep, pte;
@@ -69,8 +71,7 @@ int kt_read_guest_list(struct kvm *kvm, unsigned long ua, u64 *dst,
 	if (!shift)
 		shift = PAGE_SHIFT;
 	pfn = pte_pfn(pte) + ((ua & ((1UL << shift) - 1)) >> PAGE_SHIFT);
-	head = srm_get_page_unless_zero(core, pfn);
-	if (!head)
+	if (!srm_get_page_unless_zero(core, pfn, &ref))
 		goto out;
 	/* Unmapped or moved since we looked: the page may not be the list. */
 	if (pte_val(ptep_get(ptep)) == pte_val(pte)) {
@@ -80,8 +81,12 @@ int kt_read_guest_list(struct kvm *kvm, unsigned long ua, u64 *dst,
 	}
 out:
 	local_irq_restore(flags);
-	/* Ours is the last reference only if the VMM unmapped it meanwhile. */
-	if (head && !srm_put_page_unless_one(core, head))
-		put_page(head);
+	/*
+	 * Ours is the last reference only if the VMM unmapped the list
+	 * meanwhile. We run in virtual mode: drop it here, through the
+	 * struct page the allocator knows (never the linear-map alias).
+	 */
+	if (!srm_put_page(core, &ref))
+		srm_put_page_virt(&ref);
 	return ret;
 }

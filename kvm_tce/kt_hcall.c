@@ -382,6 +382,36 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	return ret;
 }
 
+/*
+ * Stock validates every entry of a list first (one with permission bits
+ * whose address it cannot map goes to userspace, nothing written), then
+ * writes them one by one, translating every address, permission bits or
+ * not, and answers H_PARAMETER at an entry without permission bits whose
+ * address is not guest RAM, the entries before it written. Ours gives
+ * that answer before writing anything. True when the list holds such an
+ * entry and none that stock's first pass gives up on.
+ */
+static bool kt_list_noperm_bad(struct kt_call *x, const u64 *tces,
+			       unsigned long n)
+{
+	unsigned long i, ua, gpa;
+	bool bad = false;
+
+	for (i = 0; i < n; i++) {
+		gpa = tces[i] & ~(TCE_PCI_READ | TCE_PCI_WRITE);
+		if (iommu_tce_direction(tces[i]) == DMA_NONE)
+			bad = bad || kt_gpa_to_ua(x->kvm, gpa, &ua);
+	}
+	for (i = 0; bad && i < n; i++) {
+		gpa = tces[i] & ~(TCE_PCI_READ | TCE_PCI_WRITE);
+		if (iommu_tce_direction(tces[i]) != DMA_NONE &&
+		    (iommu_tce_check_gpa(x->stt->page_shift, gpa) ||
+		     kt_gpa_to_ua(x->kvm, gpa, &ua)))
+			return false;
+	}
+	return bad;
+}
+
 /**
  * kt_h_put_tce_indirect() - H_PUT_TCE_INDIRECT.
  * @vcpu: the calling vCPU
@@ -390,8 +420,9 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
  * @tce_list: guest physical address of the list (4K aligned)
  * @npages: entries in the list (at most 512)
  *
- * Return: H_SUCCESS, H_PARAMETER for a bad @ioba range, @npages or list
- * alignment, H_HARDWARE, or KT_STOCK.
+ * Return: H_SUCCESS, H_PARAMETER for a bad @ioba range, @npages, list
+ * alignment or an entry without permission bits outside guest RAM,
+ * H_HARDWARE, or KT_STOCK.
  */
 long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 			   unsigned long ioba, unsigned long tce_list,
@@ -421,6 +452,10 @@ long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 	}
 	for (i = 0; i < npages; i++)
 		x.s->tces[i] = be64_to_cpu((__force __be64)x.s->tces[i]);
+	if (kt_list_noperm_bad(&x, x.s->tces, npages)) {
+		ret = kt_parameter(&x, KT_ERR_LIST_GPA);
+		goto out;
+	}
 	ret = kt_put_tces(&x, entry, x.s->tces, npages, KT_HANDLED_INDIRECT);
 out:
 	srcu_read_unlock(&x.kvm->srcu, idx);

@@ -38,6 +38,7 @@ enum kt_stat {
 	KT_ERR_NPAGES,
 	KT_ERR_LIST_ALIGN,
 	KT_ERR_PERM,
+	KT_ERR_LIST_GPA,	/* list entry without permission, not RAM */
 	KT_H_HARDWARE,
 	/* Hardware TCEs changed for VFIO-linked tables. */
 	KT_HW_TCES_SET,

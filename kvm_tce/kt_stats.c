@@ -40,6 +40,7 @@ const char *const kt_stat_names[KT_NR_STATS] = {
 	[KT_ERR_NPAGES]		= "h_parameter_npages",
 	[KT_ERR_LIST_ALIGN]	= "h_parameter_list_align",
 	[KT_ERR_PERM]		= "h_parameter_permission",
+	[KT_ERR_LIST_GPA]	= "h_parameter_list_entry_gpa",
 	[KT_H_HARDWARE]		= "h_hardware",
 	[KT_HW_TCES_SET]	= "hw_tces_set",
 	[KT_HW_TCES_CLEARED]	= "hw_tces_cleared",

@@ -41,6 +41,7 @@ static int srm_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "lookups: %lld\n", atomic64_read(&core->lookups));
 	seq_printf(m, "misses: %lld\n", atomic64_read(&core->misses));
 	seq_printf(m, "violations: %lld\n", atomic64_read(&core->violations));
+	seq_printf(m, "last_refs: %lld\n", atomic64_read(&core->last_refs));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(srm_info);

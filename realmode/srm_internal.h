@@ -45,6 +45,7 @@ struct srm_core {
 	u32 list_entries;		/* entries the last walk saw */
 	u64 rebuilds;
 	atomic64_t lookups, misses, violations;
+	atomic64_t last_refs;		/* last references handed back */
 	/* An extra pfn range to leave out while it goes offline. */
 	unsigned long excl_start, excl_nr;
 };

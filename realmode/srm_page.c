@@ -5,8 +5,10 @@
  * With the MMU off the vmemmap is unreachable, so a page struct is found
  * through the index (physical addresses of the vmemmap backing) and
  * touched through its linear-map alias. A reference is never dropped to
- * zero here: freeing a page needs the allocator, which real mode cannot
- * run (the seed's put_page_unless_one).
+ * zero on the real-mode path: freeing a page needs the allocator, which
+ * real mode cannot run (the seed's put_page_unless_one). The last one is
+ * handed back to the caller with the page's pfn, for srm_put_page_virt()
+ * to drop in virtual mode through the struct page the allocator knows.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -96,29 +98,44 @@ miss:
 }
 EXPORT_SYMBOL_GPL(srm_pfn_to_page);
 
+/*
+ * The head of @page, whose pfn is @pfn, and the head's pfn in @head_pfn.
+ * A tail's compound_head holds the head's vmemmap address: it becomes a
+ * pfn by arithmetic and the head's alias through the index again, it is
+ * never dereferenced.
+ */
+static struct page *srm_head(struct srm_core *core, struct page *page,
+			     unsigned long pfn, unsigned long *head_pfn)
+{
+	unsigned long head = READ_ONCE(page->compound_head);
+
+	if (!(head & 1)) {
+		*head_pfn = pfn;
+		return page;
+	}
+	head -= 1;
+	if (head < core->vmemmap_base ||
+	    (head - core->vmemmap_base) % core->page_struct_size)
+		return NULL;
+	*head_pfn = (head - core->vmemmap_base) / core->page_struct_size;
+	return srm_pfn_to_page(core, *head_pfn);
+}
+
 /**
  * srm_compound_head() - the head page of a (possibly tail) page.
  * @core: from srm_core_get()
  * @page: a linear-map alias from srm_pfn_to_page()
  *
- * A tail's compound_head holds the head's vmemmap address: it is
- * translated through the index again, never dereferenced.
+ * Real-mode safe.
  *
  * Return: the head's linear-map alias (@page itself when it is not a
  * tail), or NULL.
  */
 struct page *srm_compound_head(struct srm_core *core, struct page *page)
 {
-	unsigned long head = READ_ONCE(page->compound_head);
+	unsigned long head_pfn;
 
-	if (!(head & 1))
-		return page;
-	head -= 1;
-	if (head < core->vmemmap_base ||
-	    (head - core->vmemmap_base) % core->page_struct_size)
-		return NULL;
-	return srm_pfn_to_page(core, (head - core->vmemmap_base) /
-			       core->page_struct_size);
+	return srm_head(core, page, 0, &head_pfn);
 }
 EXPORT_SYMBOL_GPL(srm_compound_head);
 
@@ -151,39 +168,61 @@ EXPORT_SYMBOL_GPL(srm_pfn_is_ram);
  * srm_get_page_unless_zero() - take a reference on a pfn's page.
  * @core: from srm_core_get()
  * @pfn: page frame number of kernel-managed RAM
+ * @ref: where the reference is recorded
  *
- * The reference goes to the head of a compound page, never to a tail's
- * own count. A page whose count is zero (free, or being frozen) is left
- * alone.
+ * Real-mode safe. The reference goes to the head of a compound page,
+ * never to a tail's own count. A page whose count is zero (free, or being
+ * frozen) is left alone.
  *
- * Return: the head page's linear-map alias holding the new reference, or
- * NULL (retry in virtual mode).
+ * Whatever this returns, the caller ends with srm_put_page() on @ref and,
+ * when that returns false, srm_put_page_virt() in virtual mode: a false
+ * return may still leave a reference in @ref (the compound page was split
+ * after its head was read, and the reference taken on the old head
+ * turned out to be its last).
+ *
+ * Return: true when @ref holds a reference that keeps @pfn's page
+ * allocated; false otherwise (retry in virtual mode).
  */
-struct page *srm_get_page_unless_zero(struct srm_core *core, unsigned long pfn)
+bool srm_get_page_unless_zero(struct srm_core *core, unsigned long pfn,
+			      struct srm_page_ref *ref)
 {
 	struct page *page = srm_pfn_to_page(core, pfn), *head;
+	unsigned long head_pfn, now_pfn;
 
+	ref->head = NULL;
 	if (!srm_page_is_ram(page))
-		return NULL;
-	head = srm_compound_head(core, page);
+		return false;
+	head = srm_head(core, page, pfn, &head_pfn);
 	if (!head || !atomic_inc_not_zero(&head->_refcount))
-		return NULL;
-	/* The compound page may have been split before we got the ref. */
-	if (unlikely(srm_compound_head(core, page) != head)) {
-		srm_put_page_unless_one(core, head);
-		return NULL;
+		return false;
+	ref->head = head;
+	ref->pfn = head_pfn;
+	/*
+	 * The compound page may have been split (or freed and reused) before
+	 * we got the reference: it does not hold @pfn then. It may also be
+	 * the last reference of that page now, which is the caller's to drop.
+	 */
+	if (unlikely(srm_head(core, page, pfn, &now_pfn) != head ||
+		     now_pfn != head_pfn)) {
+		if (srm_put_page_unless_one(core, head))
+			ref->head = NULL;
+		return false;
 	}
-	return head;
+	return true;
 }
 EXPORT_SYMBOL_GPL(srm_get_page_unless_zero);
 
 /**
  * srm_put_page_unless_one() - drop a reference unless it is the last.
  * @core: from srm_core_get()
- * @head: a head page from srm_get_page_unless_zero()
+ * @head: a head page's linear-map alias holding a reference
+ *
+ * Real-mode safe. The building block of srm_put_page(); never give
+ * @head to put_page(): it is not the address the allocator knows.
  *
  * Return: true when the reference was dropped; false when it is the last
- * one, which only virtual mode may drop (put_page() may free).
+ * one (or @head is not in the linear map), which only virtual mode may
+ * drop.
  */
 bool srm_put_page_unless_one(struct srm_core *core, struct page *head)
 {
@@ -192,3 +231,53 @@ bool srm_put_page_unless_one(struct srm_core *core, struct page *head)
 	return atomic_add_unless(&head->_refcount, -1, 1);
 }
 EXPORT_SYMBOL_GPL(srm_put_page_unless_one);
+
+/**
+ * srm_put_page() - drop a reference taken by srm_get_page_unless_zero().
+ * @core: from srm_core_get()
+ * @ref: the reference (none held is fine)
+ *
+ * Real-mode safe: the reference is dropped only if it is not the last,
+ * since freeing a page needs the allocator. When it is the last (the
+ * page's owner let it go meanwhile, e.g. a VMM unmapped it), @ref keeps
+ * it, the event is counted (debugfs "last_refs"), and the caller must
+ * hand @ref to srm_put_page_virt() once it runs in virtual mode: right
+ * away in a virtual-mode handler, or after its "too hard" exit from real
+ * mode. Nothing is lost meanwhile: the page stays allocated, which is
+ * the safe side.
+ *
+ * Return: true when nothing is left to drop; false when @ref still holds
+ * the last reference.
+ */
+bool srm_put_page(struct srm_core *core, struct srm_page_ref *ref)
+{
+	if (!ref->head)
+		return true;
+	if (srm_put_page_unless_one(core, ref->head)) {
+		ref->head = NULL;
+		return true;
+	}
+	if (srm_rm_addr_ok(NULL, core, sizeof(*core)))
+		atomic64_inc(&core->last_refs);
+	return false;
+}
+EXPORT_SYMBOL_GPL(srm_put_page);
+
+/**
+ * srm_put_page_virt() - drop in virtual mode what srm_put_page() kept.
+ * @ref: a reference from srm_get_page_unless_zero() (none held is fine)
+ *
+ * NOT real-mode safe: put_page() may free the page. It is given the page
+ * struct at its vmemmap address, pfn_to_page() of the pfn recorded with
+ * the reference, never the linear-map alias: the allocator computes the
+ * pfn, the zone and the pageblock from that address. May be called with
+ * preemption or interrupts disabled, as put_page() may.
+ */
+void srm_put_page_virt(struct srm_page_ref *ref)
+{
+	if (!ref->head)
+		return;
+	put_page(pfn_to_page(ref->pfn));
+	ref->head = NULL;
+}
+EXPORT_SYMBOL_GPL(srm_put_page_virt);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The in-kernel self-test (debugfs "selftest"): every online pfn of the
- * machine is looked up and checked against the kernel's own pfn_to_page(),
- * then refcounting, classification, the accessor check and user-memory
- * translation. Prints TAP, one line per case.
+ * machine is looked up and checked against the kernel's own pfn_to_page()
+ * (the struct's contents, and on radix its physical address through the
+ * kernel's page-table walker), then refcounting and the last reference,
+ * classification, the accessor check and user-memory translation. Prints
+ * TAP, one line per case.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,10 +68,17 @@ static void srm_test_every_pfn(struct srm_tap *t, struct srm_core *core)
 		found++;
 		theirs = pfn_to_page(pfn);
 		same += srm_same_struct(mine, theirs, sizeof(struct page));
-		/* Radix maps the vmemmap in the page tables: a second, independent translation. */
+		/*
+		 * Radix maps the vmemmap in the kernel page tables. On 6.6+
+		 * our index is built by our own walk of them, so the check
+		 * goes through the kernel's walker, vmalloc_to_pfn(), which
+		 * shares no code with ours: the physical address the MMU
+		 * uses for pfn_to_page(pfn) must be the one we return.
+		 */
 		if (pt) {
 			pt_checked++;
-			pt_same += srm_pt_virt_to_phys((unsigned long)theirs) == __pa(mine);
+			pt_same += PFN_PHYS(vmalloc_to_pfn(theirs)) +
+				offset_in_page(theirs) == __pa(mine);
 		}
 		if ((pfn & 0xfff) == 0) {
 			preempt_enable();
@@ -80,16 +89,17 @@ static void srm_test_every_pfn(struct srm_tap *t, struct srm_core *core)
 	preempt_enable();
 	seq_printf(t->m, "# %lu online pfns below %lu: %lu found, %lu identical structs\n",
 		   online, end, found, same);
-	seq_printf(t->m, "# page-table cross-check (radix only): %lu of %lu agree\n",
+	seq_printf(t->m, "# kernel page-table walk (vmalloc_to_pfn, radix only): %lu of %lu agree\n",
 		   pt_same, pt_checked);
 	seq_printf(t->m, "# %lu pfns in offline sections, %lu wrongly found\n",
 		   offline, offline_hit);
 	srm_tap(t, online > 0 && found == online, "every_online_pfn_is_found");
 	srm_tap(t, same == online, "lookup_equals_pfn_to_page_struct_contents");
 	if (pt)
-		srm_tap(t, pt_same == pt_checked, "lookup_phys_equals_page_table_walk");
+		srm_tap(t, pt_checked > 0 && pt_same == pt_checked,
+			"lookup_phys_equals_kernel_vmalloc_to_pfn_walk");
 	else
-		seq_printf(t->m, "ok %d lookup_phys_equals_page_table_walk # SKIP hash MMU: vmemmap is not in the page tables\n",
+		seq_printf(t->m, "ok %d lookup_phys_equals_kernel_vmalloc_to_pfn_walk # SKIP hash MMU: vmemmap is not in the kernel page tables\n",
 			   ++t->n);
 	srm_tap(t, offline_hit == 0, "offline_sections_are_not_found");
 	srm_tap(t, !srm_pfn_to_page(core, end + PAGES_PER_SECTION) &&
@@ -98,9 +108,10 @@ static void srm_test_every_pfn(struct srm_tap *t, struct srm_core *core)
 
 static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 {
-	struct page *page = alloc_page(GFP_KERNEL), *head, *tailhead;
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct srm_page_ref ref;
 	unsigned long pfn;
-	bool ok;
+	bool ok, frozen;
 
 	if (!page) {
 		srm_tap(t, false, "refcount_get_put");
@@ -108,9 +119,8 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	}
 	pfn = page_to_pfn(page);
 	preempt_disable();
-	head = srm_get_page_unless_zero(core, pfn);
-	ok = head && page_ref_count(page) == 2;
-	ok = ok && srm_put_page_unless_one(core, head) && page_ref_count(page) == 1;
+	ok = srm_get_page_unless_zero(core, pfn, &ref) && page_ref_count(page) == 2;
+	ok = srm_put_page(core, &ref) && !ref.head && page_ref_count(page) == 1 && ok;
 	preempt_enable();
 	srm_tap(t, ok, "get_page_unless_zero_then_put_page_unless_one");
 
@@ -120,13 +130,13 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	preempt_enable();
 	srm_tap(t, ok, "put_page_unless_one_never_drops_the_last_reference");
 
-	ok = page_ref_freeze(page, 1);
+	frozen = page_ref_freeze(page, 1);
 	preempt_disable();
-	head = srm_get_page_unless_zero(core, pfn);
+	ok = !srm_get_page_unless_zero(core, pfn, &ref) && !ref.head;
 	preempt_enable();
-	if (ok)
+	if (frozen)
 		page_ref_unfreeze(page, 1);
-	srm_tap(t, ok && !head && page_ref_count(page) == 1,
+	srm_tap(t, frozen && ok && page_ref_count(page) == 1,
 		"get_page_unless_zero_leaves_a_zero_count_alone");
 	__free_page(page);
 
@@ -137,14 +147,53 @@ static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
 	}
 	pfn = page_to_pfn(page);
 	preempt_disable();
-	tailhead = srm_get_page_unless_zero(core, pfn + 3);
-	ok = tailhead && tailhead == srm_pfn_to_page(core, pfn) &&
+	ok = srm_get_page_unless_zero(core, pfn + 3, &ref) &&
+		ref.head == srm_pfn_to_page(core, pfn) && ref.pfn == pfn &&
 		page_ref_count(page) == 2 && atomic_read(&page[3]._refcount) == 0;
-	if (tailhead)
-		ok = srm_put_page_unless_one(core, tailhead) && ok;
+	ok = srm_put_page(core, &ref) && ok;
 	preempt_enable();
 	srm_tap(t, ok && page_ref_count(page) == 1, "compound_reference_goes_to_head");
 	__free_pages(page, 2);
+}
+
+/*
+ * The last reference. The page's owner lets go while the real-mode path
+ * holds its reference (a VMM unmapping the H_PUT_TCE_INDIRECT list page
+ * during the hcall): put_page_unless_one cannot drop ours, and the caller
+ * must free the page in virtual mode, through the struct page the
+ * allocator knows.
+ */
+static void srm_test_last_reference(struct srm_tap *t, struct srm_core *core)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	u64 last0 = atomic64_read(&core->last_refs);
+	struct srm_page_ref ref;
+	unsigned long pfn;
+	bool kept;
+	int before;
+
+	if (!page) {
+		srm_tap(t, false, "last_reference_is_freed_through_the_real_struct_page");
+		return;
+	}
+	pfn = page_to_pfn(page);
+	preempt_disable();
+	kept = srm_get_page_unless_zero(core, pfn, &ref);
+	preempt_enable();
+	put_page(page);		/* the owner is gone: ours is the last */
+	preempt_disable();
+	kept = kept && !srm_put_page(core, &ref) && ref.head;
+	preempt_enable();
+	before = page_ref_count(page);
+	seq_printf(t->m, "# last reference: pfn %lx, kept %d (count %d), handed back pfn %lx\n",
+		   pfn, kept, before, ref.pfn);
+	/* the allocator is given pfn_to_page() of the pfn the ref carries */
+	if (kept)
+		srm_put_page_virt(&ref);
+	srm_tap(t, kept && before == 1 && ref.pfn == pfn && !ref.head &&
+		page_ref_count(pfn_to_page(pfn)) == 0 &&
+		atomic64_read(&core->last_refs) == last0 + 1,
+		"last_reference_is_freed_through_the_real_struct_page");
 }
 
 static void srm_test_classify(struct srm_tap *t, struct srm_core *core)
@@ -152,6 +201,7 @@ static void srm_test_classify(struct srm_tap *t, struct srm_core *core)
 	void *buf = kmalloc(64, GFP_KERNEL);
 	unsigned long kernel_pfn = PHYS_PFN(__pa(srm_layout.swapper_pg_dir));
 	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);	/* QEMU edu */
+	struct srm_page_ref ref;
 	bool ok;
 
 	preempt_disable();
@@ -169,7 +219,8 @@ static void srm_test_classify(struct srm_tap *t, struct srm_core *core)
 		unsigned long mmio = PHYS_PFN(pci_resource_start(pdev, 0));
 
 		preempt_disable();
-		ok = !srm_pfn_is_ram(core, mmio) && !srm_get_page_unless_zero(core, mmio);
+		ok = !srm_pfn_is_ram(core, mmio) &&
+			!srm_get_page_unless_zero(core, mmio, &ref) && !ref.head;
 		preempt_enable();
 		seq_printf(t->m, "# edu BAR0 pfn %lx\n", mmio);
 		srm_tap(t, ok, "device_mmio_is_not_ram_and_not_refcounted");
@@ -253,12 +304,13 @@ int srm_selftest_run(struct seq_file *m, void *unused)
 	struct srm_core *core = srm_core_get();
 	u64 violations = atomic64_read(&core->violations);
 
-	seq_puts(m, "TAP version 13\n1..20\n");
+	seq_puts(m, "TAP version 13\n1..21\n");
 	seq_printf(m, "# method %s, %u list entries, block %llu bytes\n",
 		   srm_method_name(core->method), core->list_entries, core->block_size);
 	srm_tap(&t, core->method != SRM_METHOD_NONE, "index_built_from_physical_source");
 	srm_test_every_pfn(&t, core);
 	srm_test_refcount(&t, core);
+	srm_test_last_reference(&t, core);
 	srm_test_classify(&t, core);
 	srm_test_accessor(&t);
 	srm_test_region(&t, core);

@@ -27,7 +27,25 @@ struct page *srm_pfn_to_page(struct srm_core *core, unsigned long pfn);
 struct page *srm_compound_head(struct srm_core *core, struct page *page);
 bool srm_pfn_is_ram(struct srm_core *core, unsigned long pfn);
 
-struct page *srm_get_page_unless_zero(struct srm_core *core, unsigned long pfn);
+/**
+ * struct srm_page_ref - a page reference taken under real-mode rules.
+ * @head: linear-map alias of the page struct whose count holds the
+ *	reference (a compound page's head); NULL when none is held
+ * @pfn: that page's pfn: pfn_to_page(@pfn) is the same struct at its
+ *	vmemmap address, the only one the allocator may be given
+ *
+ * Get it with srm_get_page_unless_zero(), drop it with srm_put_page() and,
+ * when that keeps the last reference, srm_put_page_virt() in virtual mode.
+ */
+struct srm_page_ref {
+	struct page *head;
+	unsigned long pfn;
+};
+
+bool srm_get_page_unless_zero(struct srm_core *core, unsigned long pfn,
+			      struct srm_page_ref *ref);
+bool srm_put_page(struct srm_core *core, struct srm_page_ref *ref);
+void srm_put_page_virt(struct srm_page_ref *ref);	/* virtual mode only */
 bool srm_put_page_unless_one(struct srm_core *core, struct page *head);
 
 bool srm_rm_addr_ok(struct srm_core *core, const void *p, size_t size);

@@ -8,7 +8,7 @@
 
 . /lab/tests/lib.sh
 D=/sys/kernel/debug/spapr_realmode
-KERNEL_SELFTEST_CASES=20
+KERNEL_SELFTEST_CASES=21
 tap_plan $((KERNEL_SELFTEST_CASES + 4))
 
 if ! insmod /lab/modules/spapr_realmode.ko; then

@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
+#include <pthread.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -339,6 +340,9 @@ static int counters_init(void)
 }
 
 static char vmstats[512];
+
+/* spapr_realmode.ko's counters (last_refs: last references handed back) */
+#define SRM_INFO "/sys/kernel/debug/spapr_realmode/info"
 
 /* find this process's VM directory (there is one VM per process) */
 static int vm_stats_find(void)
@@ -1185,6 +1189,171 @@ static int t_indirect_partial(uint32_t shift)
 	return table_is(t, s, 0, first + 64 + 2);
 }
 
+/*
+ * A list whose entry k has no permission bits and an address that is not
+ * guest RAM. Stock validates it (no permission: any value is allowed),
+ * then, writing entry by entry, fails to translate it: H_PARAMETER with
+ * the entries before k already written. kvm_tce checks the whole list
+ * first: H_PARAMETER with nothing written. Either way the mmap and
+ * H_GET_TCE agree, and entries from k on are untouched.
+ */
+static int t_indirect_noperm_outside(uint32_t shift)
+{
+	struct tbl *t = fresh(shift);
+	uint64_t tces[64], *s, first = 10;
+	int i, k = 37, written = 0;
+
+	if (!t)
+		return FAIL;
+	for (i = 0; i < 64; i++)
+		tces[i] = tce_for(shift, i + 200);
+	tces[k] = GUEST_RAM << 4;	/* no permission, not RAM */
+	write_list(LIST_GPA, tces, 64);
+	s = snap_of(t);
+	EXPECT(KERNEL, H_PARAMETER, H_PUT_TCE_INDIRECT, t->liobn,
+	       ioba_of(t, first), LIST_GPA, 64);
+	for (i = 0; i < k; i++)
+		written += t->ent[first + i] == tces[i];
+	diag("entries written before the bad one: %d of %d", written, k);
+	if (!opt_ours && written == k)
+		for (i = 0; i < k; i++)	/* stock's partial write */
+			s[first + i] = tces[i];
+	return table_is(t, s, 0, first + 64 + 2);
+}
+
+/*
+ * The VMM unmaps the H_PUT_TCE_INDIRECT list page (MADV_DONTNEED) and
+ * faults it in again with new content, in a thread, for a bounded count,
+ * while the guest loops on H_PUT_TCE_INDIRECT of that list. A reference
+ * the kernel takes on the list page can be the last one when the unmap
+ * lands during the call: it must then be dropped through the allocator
+ * (defect 3: kvm_tce dropped it on the linear-map alias of the page
+ * struct). Every call must succeed (each version of the list is valid:
+ * A, B, or zeroes while unmapped), every entry written must come from
+ * one of them (a page read after it was freed and reused would not),
+ * and a last call after the thread stopped must write the list's new
+ * content, not a stale page's.
+ */
+#define RACE_GPA	0x180000ull	/* a host page of its own (64K aligned) */
+#define RACE_CALLS	2000
+#define RACE_ROUNDS	2000
+
+struct race {
+	uint8_t *page;
+	size_t len;
+	uint32_t shift;
+	long rounds;
+	volatile int stop;
+	int err;
+};
+
+static int run_loop(uint64_t entry, const uint64_t *r, uint64_t *done,
+		    uint64_t *bad, uint64_t *last);
+
+static uint64_t race_tce(uint32_t shift, int version, int i)
+{
+	return tce_for(shift, 1 + i + version * 512);
+}
+
+static void race_write(uint32_t shift, int version)
+{
+	uint64_t *l = (uint64_t *)(vm.ram + RACE_GPA);
+	int i;
+
+	for (i = 0; i < 512; i++)
+		l[i] = __builtin_bswap64(race_tce(shift, version, i));
+}
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	for (r->rounds = 0; r->rounds < RACE_ROUNDS && !r->stop; r->rounds++) {
+		if (madvise(r->page, r->len, MADV_DONTNEED)) {
+			r->err = errno;
+			break;
+		}
+		race_write(r->shift, r->rounds & 1);	/* faults it in anew */
+	}
+	return NULL;
+}
+
+static int t_indirect_list_unmapped_race(uint32_t shift)
+{
+	struct tbl *t = fresh(shift);
+	struct race r = { .shift = shift };
+	uint64_t regs[7], done, bad, last, e;
+	struct csnap a, b;
+	unsigned long u0 = vm.uexit[1];
+	long lr0, lr1;
+	pthread_t th;
+	int i, rc;
+
+	if (!t)
+		return FAIL;
+	r.len = host_pgsz;
+	r.page = vm.ram + (RACE_GPA & ~(uint64_t)(host_pgsz - 1));
+	race_write(shift, 0);
+	lr0 = stat_value(SRM_INFO, "last_refs");
+	counters_read(&a);
+	rc = pthread_create(&th, NULL, race_thread, &r);
+	CHECK(!rc, "pthread_create: %s", strerror(rc));
+	regs[0] = RACE_CALLS;
+	regs[1] = H_PUT_TCE_INDIRECT;
+	regs[2] = t->liobn;
+	regs[3] = ioba_of(t, 0);
+	regs[4] = RACE_GPA;
+	regs[5] = 512;
+	regs[6] = H_SUCCESS;
+	rc = run_loop(ENTRY(kt_loop), regs, &done, &bad, &last);
+	r.stop = 1;
+	pthread_join(th, NULL);
+	counters_read(&b);
+	lr1 = stat_value(SRM_INFO, "last_refs");
+	diag("%llu calls, %llu failed (last %s), %lu in userspace; %ld unmap rounds",
+	     (unsigned long long)done, (unsigned long long)bad,
+	     hname((long)last), vm.uexit[1] - u0, r.rounds);
+	diag("spapr_realmode last references handed back: %ld",
+	     lr0 >= 0 && lr1 >= 0 ? lr1 - lr0 : -1L);
+	CHECK(!rc, "the guest loop did not finish");
+	CHECK(!r.err, "madvise(MADV_DONTNEED): %s", strerror(r.err));
+	CHECK(done == RACE_CALLS && !bad,
+	      "%llu of %d calls ran, %llu did not return H_SUCCESS (last %s)",
+	      (unsigned long long)done, RACE_CALLS, (unsigned long long)bad,
+	      hname((long)last));
+	CHECK(r.rounds > 0, "the unmap thread never ran");
+	for (i = 0; i < 512; i++) {
+		e = t->ent[i];
+		CHECK(e == 0 || e == race_tce(shift, 0, i) ||
+		      e == race_tce(shift, 1, i),
+		      "entry %d is %#llx: from no version of the list", i,
+		      (unsigned long long)e);
+	}
+	/* kvm_tce answered each call or handed it to stock, nothing else */
+	if (opt_ours) {
+		diag("kvm_tce: %ld handled, %ld handed to stock",
+		     b.v[C_INDIRECT] - a.v[C_INDIRECT],
+		     b.v[C_FALLBACK] - a.v[C_FALLBACK]);
+		CHECK(b.v[C_INDIRECT] - a.v[C_INDIRECT] +
+		      b.v[C_FALLBACK] - a.v[C_FALLBACK] == RACE_CALLS,
+		      "handled %ld + fallback %ld, want %d calls",
+		      b.v[C_INDIRECT] - a.v[C_INDIRECT],
+		      b.v[C_FALLBACK] - a.v[C_FALLBACK], RACE_CALLS);
+		cw[C_INDIRECT] += b.v[C_INDIRECT] - a.v[C_INDIRECT];
+		cw[C_FALLBACK] += b.v[C_FALLBACK] - a.v[C_FALLBACK];
+	}
+	/* the page faulted in again with new content is what is read */
+	race_write(shift, 2);
+	EXPECT(KERNEL, H_SUCCESS, H_PUT_TCE_INDIRECT, t->liobn, ioba_of(t, 0),
+	       RACE_GPA, 512);
+	for (i = 0; i < 512; i++)
+		CHECK(t->ent[i] == race_tce(shift, 2, i),
+		      "entry %d is %#llx after the list was rewritten, want %#llx",
+		      i, (unsigned long long)t->ent[i],
+		      (unsigned long long)race_tce(shift, 2, i));
+	return agree(t, 511, race_tce(shift, 2, 511));
+}
+
 static int t_stuff_bad(uint32_t shift)
 {
 	struct tbl *t = fresh(shift);
@@ -1473,20 +1642,31 @@ static int dma_lands(uint64_t src_ioba, uint8_t *src, uint64_t dst_ioba,
 	return PASS;
 }
 
-/* device -> RAM through @ioba changes nothing in @ram (nor in @also) */
-static int dma_blocked(uint64_t ioba, uint8_t *ram, uint8_t *also)
+/* device -> RAM through @ioba changes nothing in @ram */
+static int dma_blocked_at(uint64_t ioba, uint8_t *ram)
 {
 	int r;
 
 	memset(ram, 0xc3, XFER);
-	if (also)
-		memset(also, 0xc3, XFER);
 	r = edu_dma(vm.v.bar, ioba, XFER, true);
 	diag("device->RAM to the cleared %#llx: %s", (unsigned long long)ioba,
 	     r ? strerror(-r) : "completed");
-	CHECK(all_c3(ram) && (!also || all_c3(also)),
-	      "DMA to the cleared IOVA %#llx reached guest RAM",
+	CHECK(all_c3(ram), "DMA to the cleared IOVA %#llx reached guest RAM",
 	      (unsigned long long)ioba);
+	return PASS;
+}
+
+/*
+ * Every page of the cleared slots [@first, @first + @n): device -> RAM
+ * through each changes nothing in the guest page it mapped before.
+ */
+static int dma_blocked(int first, int n)
+{
+	int k;
+
+	for (k = first; k < first + n; k++)
+		if (dma_blocked_at(V_IOBA(k), vm.ram + V_GPA(k)) != PASS)
+			return FAIL;
 	return PASS;
 }
 
@@ -1522,17 +1702,26 @@ static int t_vfio_put_dma(uint32_t shift)
 
 /*
  * Slot @n, once DMA has reached it, cleared by @op (TCE 0; @npages for
- * H_STUFF_TCE): the entry reads 0 and the device's DMA there is blocked.
+ * H_STUFF_TCE, whose further slots are mapped first): every cleared entry
+ * reads 0 and the device's DMA through each of them is blocked.
  */
 static int clear_blocks(int n, uint32_t seed, uint64_t op, uint64_t npages)
 {
-	if (map2(n) || dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(n),
-				 vm.ram + V_GPA(n), seed))
+	int k, pages = npages ? (int)npages : 1;
+
+	if (map2(n))
+		return FAIL;
+	for (k = n + 1; k < n + pages; k++)
+		EXPECT(vpath(), H_SUCCESS, H_PUT_TCE, VFIO_LIOBN, V_IOBA(k),
+		       V_TCE(k), 0);
+	if (dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(n),
+		      vm.ram + V_GPA(n), seed))
 		return FAIL;
 	EXPECT(vpath(), H_SUCCESS, op, VFIO_LIOBN, V_IOBA(n), 0, npages);
-	if (agree(vt, V_IOBA(n) / 4096 - vt->offset, 0))
-		return FAIL;
-	return dma_blocked(V_IOBA(n), vm.ram + V_GPA(n), NULL);
+	for (k = n; k < n + pages; k++)
+		if (agree(vt, V_IOBA(k) / 4096 - vt->offset, 0))
+			return FAIL;
+	return dma_blocked(n, pages);
 }
 
 static int t_vfio_put_zero_blocks(uint32_t shift)
@@ -1565,7 +1754,7 @@ static int t_vfio_indirect_dma(uint32_t shift)
 		      vm.ram + V_GPA(13), 0x4444))
 		return FAIL;
 	EXPECT(vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(8), 0, 8);
-	return dma_blocked(V_IOBA(13), vm.ram + V_GPA(13), NULL);
+	return dma_blocked(8, 8);
 }
 
 /*
@@ -1589,7 +1778,7 @@ static int t_vfio_unregistered(uint32_t shift)
 	if (dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(19),
 		      vm.ram + V_GPA(19), 0x5555))
 		return FAIL;
-	return dma_blocked(V_IOBA(20), vm.ram + V_GPA_HIGH, NULL);
+	return dma_blocked_at(V_IOBA(20), vm.ram + V_GPA_HIGH);
 }
 
 /* unknown LIOBN with a VFIO group in the VM: userspace, nothing mapped */
@@ -1600,7 +1789,7 @@ static int t_vfio_unknown_liobn(uint32_t shift)
 	       V_TCE(5), 0);
 	if (agree(vt, V_IOBA(21) / 4096 - vt->offset, 0))
 		return FAIL;
-	return dma_blocked(V_IOBA(21), vm.ram + V_GPA(5), NULL);
+	return dma_blocked_at(V_IOBA(21), vm.ram + V_GPA(5));
 }
 
 /*
@@ -1660,6 +1849,10 @@ static const struct tcase cases[] = {
 	  true, false },
 	{ "indirect_list_outside_ram_goes_to_userspace_%s", t_indirect_list_outside, true, false },
 	{ "indirect_bad_entry_k_views_agree_on_every_entry_%s", t_indirect_partial, true, false },
+	{ "indirect_entry_without_permission_outside_ram_h_parameter_%s",
+	  t_indirect_noperm_outside, true, false },
+	{ "indirect_list_page_unmapped_and_refaulted_by_vmm_thread_%s",
+	  t_indirect_list_unmapped_race, false, false },
 	{ "stuff_tce_permission_bits_or_ioba_bad_h_parameter_%s", t_stuff_bad, true, false },
 	{ "range_off_the_end_indirect_stuff_h_parameter_nothing_written_%s", t_past_end,
 	  true, false },
