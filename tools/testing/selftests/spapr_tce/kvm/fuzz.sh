@@ -68,7 +68,7 @@ got=$(grep -cE '^(not )?ok ' /tmp/fuzz.tap)
 echo "# fuzzer exit $rc, $got of $n cases, ${t0}s -> ${t1}s uptime (L1 clock)"
 # a run that stopped early shows as missing cases
 while [ "$got" -lt "$n" ]; do
-	tap_fail fuzz_case_not_run "the fuzzer stopped (exit $rc): $(tail -3 /tmp/fuzz.tap | tr '\n' ' ')"
+	tap_fail fuzz_case_not_run "seed $SEED: the fuzzer stopped (exit $rc): $(tail -3 /tmp/fuzz.tap | tr '\n' ' ')"
 	got=$((got + 1))
 done
 
@@ -78,21 +78,21 @@ m1=$(mem_avail)
 if [ $((m0 - m1)) -lt 32768 ]; then
 	tap_ok fuzz_no_guest_memory_kept_after_exit
 else
-	tap_fail fuzz_no_guest_memory_kept_after_exit "MemAvailable ${m0} kB before, ${m1} kB after"
+	tap_fail fuzz_no_guest_memory_kept_after_exit "seed $SEED: MemAvailable ${m0} kB before, ${m1} kB after"
 fi
 
 if [ $ours = 1 ]; then
 	if [ "$(cat "$KVM_TCE_PARAM")" = Y ] && rmmod kvm_tce; then
 		tap_ok fuzz_kvm_tce_rmmod_after_fuzzing
 	else
-		tap_fail fuzz_kvm_tce_rmmod_after_fuzzing "intercept $(cat "$KVM_TCE_PARAM" 2>&1); $(lsmod | grep kvm_tce)"
+		tap_fail fuzz_kvm_tce_rmmod_after_fuzzing "seed $SEED: intercept $(cat "$KVM_TCE_PARAM" 2>&1); $(lsmod | grep kvm_tce)"
 	fi
 else
 	tap_skip fuzz_kvm_tce_rmmod_after_fuzzing "$KVM_TCE_WHY"
 fi
 
 if dmesg | grep -E "$KLOG_BAD"; then
-	tap_fail kernel_log_clean
+	tap_fail kernel_log_clean "seed $SEED"
 else
 	tap_ok kernel_log_clean
 fi
