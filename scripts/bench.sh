@@ -19,7 +19,7 @@ DATA=$OUT/data
 rm -rf "$DATA"
 mkdir -p "$DATA"
 # SECTIONS: which benchmarks to run (all by default)
-want() { [[ " ${SECTIONS:-realmode vfio hcall e2e} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-realmode vfio hcall e2e fuzz} " == *" $1 "* ]]; }
 
 for k in $KERNELS; do
 	make -s -C "$TOP" KERNEL="$k" modules >/dev/null || exit 1
@@ -266,6 +266,37 @@ want e2e && {
 		echo
 		cat "$OUT/e2e-table.md"
 		echo
+	} | tee -a "$report"
+}
+
+# The TCE hypercall fuzzer (kvm/fuzz.sh) at FUZZ_BENCH_CALLS (10^6) calls
+# on powernv9: calls/s from the host's timestamps of its first and last
+# lines (about half an hour per boot under TCG), and whether it passed.
+want fuzz && {
+	rows=""
+	for k in ${FUZZ_BENCH_KERNELS:-${KERNELS%% *}}; do
+		log=$OUT/fuzz-powernv9-$k.log
+		"$TOP/scripts/vm" --no-build --machine powernv9 --kernel "$k" --timeout 7200 \
+			--log "$OUT/fuzz-powernv9-$k.console" --add "$BUILD/selftests/tests:/lab/tests" \
+			-- sh -c "FUZZ_CALLS=${FUZZ_BENCH_CALLS:-1000000} /lab/tests/kvm-fuzz" 2>&1 |
+			while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >"$log"
+		rows+=$(awk -v k="$k" '
+			/ seed [0-9]+, [0-9]+ calls;/ { t0 = $1; n = $0; sub(/.* seed [0-9]+, /, "", n); sub(/ calls;.*/, "", n) }
+			/# fuzzer exit / { t1 = $1 }
+			/ ok [0-9]+ / && !/^[0-9.]* not ok/ { ok++ }
+			/ not ok [0-9]+ / { bad++ }
+			END { printf "| powernv9, %s | %s | %.0f | %d | %d |\n", k, n, (t1 > t0) ? n / (t1 - t0) : 0, ok, bad }' "$log")$'\n'
+	done
+	{
+		echo
+		echo "## TCE hypercall fuzzer: stock against kvm_tce, and the racing run"
+		echo
+		echo "Seeded random calls from four vCPUs (Documentation/kvm_tce-tests.rst);"
+		echo "calls/s on the host clock, from the fuzzer's first to its last line."
+		echo
+		echo "| machine, kernel | calls | calls/s | cases passed | cases failed |"
+		echo "|---|---:|---:|---:|---:|"
+		echo -n "$rows"
 	} | tee -a "$report"
 }
 
