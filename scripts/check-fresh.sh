@@ -96,7 +96,7 @@ if [[ ! -s $TARBALL ]]; then
 	eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
 	[[ -z ${http_proxy:-} ]] || export http_proxy
 	echo "check-fresh: debootstrap --variant=minbase --include=$INCLUDE bookworm (the host apt's archive)"
-	rm -rf --one-file-system "$FRESH/boot"
+	rm -rf --one-file-system "${FRESH:?}/boot"
 	debootstrap --variant=minbase --include="$INCLUDE" \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
 		bookworm "$FRESH/boot" "$main" >"$FRESH/debootstrap.log" 2>&1 ||
@@ -105,7 +105,7 @@ if [[ ! -s $TARBALL ]]; then
 	rm -rf "$FRESH/boot/var/lib/apt/lists/"* "$FRESH/boot/var/cache/apt/archives/"*.deb
 	tar -C "$FRESH/boot" -cf "$TARBALL.tmp" .
 	mv "$TARBALL.tmp" "$TARBALL"
-	rm -rf --one-file-system "$FRESH/boot"
+	rm -rf --one-file-system "${FRESH:?}/boot"
 	boot_how="debootstrap"
 else
 	boot_how="from the cached tarball"
