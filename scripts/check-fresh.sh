@@ -120,11 +120,12 @@ tar -C "$ROOT" -xf "$TARBALL"
 t_bootstrap=$((EPOCHSECONDS - tb0))
 
 # 2. The user's apt configuration, name resolution, the clone's source.
+# The host's, in place of what debootstrap wrote.
 for f in sources.list sources.list.d apt.conf.d trusted.gpg trusted.gpg.d preferences.d; do
-	[[ -e /etc/apt/$f ]] || continue
 	rm -rf "${ROOT:?}/etc/apt/$f"
-	cp -a "/etc/apt/$f" "$ROOT/etc/apt/$f"
+	if [[ -e /etc/apt/$f ]]; then cp -a "/etc/apt/$f" "$ROOT/etc/apt/$f"; fi
 done
+mkdir -p "$ROOT/etc/apt/sources.list.d" "$ROOT/etc/apt/apt.conf.d"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
 branch=$(git -C "$TOP" symbolic-ref -q HEAD || true)
 git -C "$TOP" bundle create -q "$ROOT/tmp/spapr-tce.bundle" HEAD ${branch:+"$branch"} 2>/dev/null ||
