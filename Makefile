@@ -7,6 +7,7 @@
 #   make KDIR=/lib/modules/$(uname -r)/build
 #
 #   make check [T=pattern]   host unit tests + in-VM selftests, all machines
+#   make check-fresh         make run and make check in a fresh Debian 12 chroot
 #   make run                 the demonstration on the emulated POWER9 host
 #   make lint                checkpatch on every source file
 #   make bench               benchmarks (not tests)
@@ -35,7 +36,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(OBJ) $(KARCH) W=$(W) C=$(C) \
 	$(if $(filter 1,$(WERROR)),SPAPR_TCE_WERROR=y)
 
 .PHONY: all modules provision fetch check run lint bench clean distclean \
-	host-tests
+	host-tests check-fresh
 
 all: modules
 
@@ -62,6 +63,10 @@ check:
 
 run:
 	@bash scripts/run-demo.sh
+
+# The README's commands from a bare Debian 12 (minbase) chroot; slow.
+check-fresh:
+	@bash scripts/check-fresh.sh $(CHECK_FRESH_ARGS)
 
 lint:
 	@bash scripts/lint.sh

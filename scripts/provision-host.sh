@@ -9,6 +9,10 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # command-or-file  package
 needs=(
 	"powerpc64le-linux-gnu-gcc gcc-powerpc64le-linux-gnu"
+	# The host unit tests are native x86 programs (cc, ASan, UBSan);
+	# libc6-dev is only a Recommends of gcc, which --no-install-recommends skips.
+	"cc gcc"
+	"/usr/include/stdio.h libc6-dev"
 	"qemu-system-ppc64 qemu-system-ppc"
 	"/usr/share/qemu/skiboot.lid qemu-system-data"
 	"/usr/src/linux-kbuild-6.1/scripts/basic/fixdep linux-kbuild-6.1"
