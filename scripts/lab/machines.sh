@@ -3,10 +3,12 @@
 # The lab's emulated machines. machine_setup NAME fills QEMU_ARGS and
 # KERNEL_APPEND for one of them; LAB_MACHINES lists them all.
 #
-# Every machine carries an edu test device in an IOMMU group of its own:
-# on pseries it sits alone on a second PHB (devices of our own are put on
+# Every machine carries two edu test devices, each in an IOMMU group of its
+# own, so that tests can hold two groups in two containers or in one: on
+# pseries each sits alone on a PHB of its own (devices of ours are put on
 # pci.0 explicitly, or they would land there too); on powernv every root
-# port is its own PE.
+# port is its own PE. The first (edu_device in the selftests' lib.sh) is
+# the one the single-device tests use.
 #
 # Every machine also carries a small virtio-blk disk of known content
 # (lab_disk), read-only, on a PHB or root port of its own, away from edu:
@@ -42,12 +44,18 @@ machine_setup() {
 		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem,slots=4,maxmem=8G" -vga none -net none
 			-device spapr-pci-host-bridge,index=1,id=phb1
 			-device edu,bus=phb1.0
+			-device spapr-pci-host-bridge,index=2,id=phb2
+			-device edu,bus=phb2.0
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pci.0)
 		;;
 	powernv9|powernv8)
+		# POWER9 has six PHBs, POWER8 three: the second edu takes the
+		# last root port left.
+		local edu2=3
 		[[ $1 == powernv9 ]] && mem=${LAB_MEM:-4G}
+		[[ $1 == powernv8 ]] && edu2=0
 		QEMU_ARGS=(-M "$1" -m "$mem" -net none
-			-device edu,bus=pcie.1
+			-device edu,bus=pcie.1 -device edu,bus=pcie.$edu2
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pcie.2)
 		;;
 	*)
