@@ -90,7 +90,7 @@ install: modules
 
 uninstall:
 	@test -n "$(KRELEASE)" || { echo "uninstall: no kernel release in $(KDIR)" >&2; exit 1; }
-	rm -f $(foreach m,$(SPAPR_MODULES),$(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/*/$(m).ko)
+	rm -f $(foreach m,$(SPAPR_MODULES),$(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/*/$(m).ko*)
 	rm -f $(MODPROBE_CONF)
 	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 

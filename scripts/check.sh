@@ -82,7 +82,7 @@ for k in $KERNELS; do
 	if make -C "$TOP" -s install KDIR="$BUILD/kernels/$k/kdir" OBJ="$BUILD/obj/$k" \
 		KARCH="ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-" \
 		INSTALL_MOD_PATH="$stage" DESTDIR="$stage" >"$RES/install-$k.log" 2>&1 &&
-	   [[ $(find "$stage/lib/modules/$rel/updates" -name '*.ko' | wc -l) == 3 &&
+	   [[ $(find "$stage/lib/modules/$rel/updates" -name '*.ko*' | wc -l) == 3 &&
 	      -f $stage/etc/modprobe.d/spapr-tce.conf ]]; then
 		wanted "$id" && result PASS "$id"
 	else

@@ -94,12 +94,18 @@ else
 	tap_skip modprobe_kvm_hv_brings_kvm_tce "kvm_hv does not load on $LAB_MACHINE (no hypervisor mode)"
 fi
 
-# Uninstall: unbind, unload, remove the files, index again.
+# Uninstall: unbind, unload, remove the files, index again. Before v6.4
+# the enablement's blocking domain stays cached in a group it served and
+# keeps vfio_spapr until the group goes (Documentation/vfio-enable.rst),
+# so the device is removed and, once we are gone, rescanned, as a host
+# would by rebooting.
 echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind 2>/dev/null
 echo >"/sys/bus/pci/devices/$edu/driver_override"
+echo 1 >"/sys/bus/pci/devices/$edu/remove"
 uninstalled() {
-	"$MP" -r kvm_tce 2>/dev/null
-	"$MP" -r vfio_pci vfio_spapr || return 1
+	for m in kvm_tce vfio_pci vfio_spapr spapr_realmode; do
+		! loaded "$m" || "$MP" -r "$m" || return 1
+	done
 	rm -rf "$MODDIR/updates" "$CONF"
 	/sbin/depmod -a || return 1
 	for m in $OURS; do
@@ -108,6 +114,7 @@ uninstalled() {
 	done
 }
 tap_check uninstall_removes_our_modules_from_the_index uninstalled
+echo 1 >/sys/bus/pci/rescan
 lsmod | grep -E '^(vfio|spapr|kvm)' | sed 's/^/# /'
 
 # vfio.ko names the in-tree driver as a soft dependency: with our
