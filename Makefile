@@ -11,6 +11,12 @@
 #   make run                 the demonstration on the emulated POWER9 host
 #   make lint                checkpatch on every source file
 #   make bench               benchmarks (not tests)
+#
+# Installing on a POWER host (native build):
+#   make install KDIR=...    modules into /lib/modules/<release>/updates,
+#                            depmod, and /etc/modprobe.d/spapr-tce.conf
+#   make uninstall KDIR=...  all of that removed again
+#   make deb                 the spapr-tce-dkms Debian package (build/deb/)
 
 KERNEL	?= 6.1
 KERNELS	?= 6.1 6.12
@@ -36,7 +42,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(OBJ) $(KARCH) W=$(W) C=$(C) \
 	$(if $(filter 1,$(WERROR)),SPAPR_TCE_WERROR=y)
 
 .PHONY: all modules provision fetch check run lint bench clean distclean \
-	host-tests check-fresh
+	host-tests check-fresh install uninstall deb
 
 all: modules
 
@@ -73,6 +79,28 @@ lint:
 
 bench:
 	@bash scripts/bench.sh
+
+# The release of the kernel in KDIR, and where its modules live
+# (INSTALL_MOD_PATH and DESTDIR prefix both, for staging).
+KRELEASE = $(shell sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODPROBE_CONF := $(DESTDIR)/etc/modprobe.d/spapr-tce.conf
+SPAPR_MODULES := spapr_realmode vfio_spapr kvm_tce
+
+# Unsigned, as the README says (the distribution's key is not ours to
+# use); the kernel headers carry no System.map, so depmod runs here.
+install: modules
+	+$(KMAKE) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+	install -D -m 644 scripts/install/spapr-tce.conf $(MODPROBE_CONF)
+
+uninstall:
+	@test -n "$(KRELEASE)" || { echo "uninstall: no kernel release in $(KDIR)" >&2; exit 1; }
+	rm -f $(foreach m,$(SPAPR_MODULES),$(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/*/$(m).ko*)
+	rm -f $(MODPROBE_CONF)
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+deb:
+	@bash scripts/make-deb.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/host $(BUILD)/lab

@@ -49,6 +49,9 @@ done
 # Debian's ppc64el QEMU, for the end-to-end scenario's emulated host.
 bash "$TOP/scripts/fetch-qemu.sh" || { result FAIL host/fetch-qemu; exit 1; }
 head -1 "$BUILD/qemu-ppc64el/versions.txt" | sed 's/^/# /'
+# Debian's ppc64el kmod, for the install test's modprobe.
+bash "$TOP/scripts/fetch-kmod.sh" || { result FAIL host/fetch-kmod; exit 1; }
+head -1 "$BUILD/kmod-ppc64el/versions.txt" | sed 's/^/# /'
 
 # 2. Builds: W=1 and sparse on every file; any warning fails.
 for k in $KERNELS; do
@@ -66,6 +69,25 @@ for k in $KERNELS; do
 	else
 		grep -E '(warning|error):' "$log" | head -20 | sed 's/^/# /'
 		result FAIL "$id" "see $log"
+	fi
+done
+
+# make install, staged (INSTALL_MOD_PATH, DESTDIR) from the objects just
+# built: the lab's install test puts it where it goes on a host.
+for k in $KERNELS; do
+	id=host/$k/make-install-stages-modules-and-modprobe-conf
+	stage=$BUILD/install/$k
+	rm -rf "$stage"
+	rel=$(cat "$BUILD/kernels/$k/release")
+	if make -C "$TOP" -s install KDIR="$BUILD/kernels/$k/kdir" OBJ="$BUILD/obj/$k" \
+		KARCH="ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-" \
+		INSTALL_MOD_PATH="$stage" DESTDIR="$stage" >"$RES/install-$k.log" 2>&1 &&
+	   [[ $(find "$stage/lib/modules/$rel/updates" -name '*.ko*' | wc -l) == 3 &&
+	      -f $stage/etc/modprobe.d/spapr-tce.conf ]]; then
+		wanted "$id" && result PASS "$id"
+	else
+		tail -5 "$RES/install-$k.log" | sed 's/^/# /'
+		wanted "$id" && result FAIL "$id" "see $RES/install-$k.log"
 	fi
 done
 
@@ -138,8 +160,20 @@ tests=$(cd "$BUILD/selftests/tests" && for t in *; do [[ -f $t && -x $t ]] && ec
 lab_one() {
 	local m=$1 k=$2 out=$RES/lab-$1-$2.txt log=$RES/lab-$1-$2.log rc
 	shift 2
+	local extra=() rel
+	# The install test's kmod (its libraries and loader where the
+	# binary looks for them) and make install's staged tree.
+	if [[ " $* " == *" install-"* ]]; then
+		rel=$(cat "$BUILD/kernels/$k/release")
+		extra=(--add "$BUILD/kmod-ppc64el/root/bin/kmod:/lab/kmod/kmod"
+			--add "$BUILD/kmod-ppc64el/root/lib:/lib"
+			--add "$BUILD/kmod-ppc64el/root/lib64:/lib64"
+			--add "$BUILD/kmod-ppc64el/root/usr:/usr"
+			--add "$BUILD/install/$k/lib/modules/$rel/updates:/lab/install/updates"
+			--add "$BUILD/install/$k/etc/modprobe.d/spapr-tce.conf:/lab/install/spapr-tce.conf")
+	fi
 	"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 1500 \
-		--log "$log" --add "$BUILD/selftests/tests:/lab/tests" \
+		--log "$log" --add "$BUILD/selftests/tests:/lab/tests" "${extra[@]}" \
 		-- run-selftests "$@" >/dev/null 2>"$RES/lab-$m-$k.err"
 	rc=$?
 	{

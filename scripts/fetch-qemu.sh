@@ -25,6 +25,7 @@ BUILD=${BUILD:-$TOP/build}
 OUT=$BUILD/qemu-ppc64el
 DEBS=$CACHE/qemu-debs
 . "$TOP/scripts/lib/papt.sh"
+. "$TOP/scripts/lib/elf-closure.sh"
 
 # Firmware the pseries machine loads: SLOF by default, VOF with x-vof=on.
 FIRMWARE="slof.bin vof.bin"
@@ -41,17 +42,8 @@ papt_update
 ver=$(papt_version qemu-system-ppc 'deb12u|^1:7\.2')
 [[ -n $ver ]] || { echo "fetch-qemu: no qemu-system-ppc:ppc64el in bookworm" >&2; exit 1; }
 
-# The closure, by apt: an empty status file is an empty system; no
-# Essential packages and no Recommends, only what Depends pulls in.
-resolve=(apt-get "${PAPT_OPTS[@]}" -o pkgCacheGen::Essential=none
-	-o APT::Install-Recommends=false -o "Dir::Cache::archives=$DEBS")
-mkdir -p "$DEBS/partial"
-if ! "${resolve[@]}" -s -qq install "qemu-system-ppc:ppc64el=$ver" >/dev/null; then
-	echo "fetch-qemu: apt cannot resolve qemu-system-ppc:ppc64el=$ver" >&2
-	exit 1
-fi
 echo "fetch-qemu: qemu-system-ppc:ppc64el=$ver and its dependencies" >&2
-"${resolve[@]}" -qq --download-only install "qemu-system-ppc:ppc64el=$ver" >&2
+papt_closure "$DEBS" "qemu-system-ppc:ppc64el=$ver"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -62,50 +54,9 @@ done
 rm -rf "$OUT"
 mkdir -p "$OUT/root/usr/bin" "$OUT/root/usr/share/qemu"
 
-# libdir NAME: where the unpacked tree has the library NAME.
-libpath() {
-	local d
-	for d in lib/powerpc64le-linux-gnu usr/lib/powerpc64le-linux-gnu lib64 usr/lib; do
-		[[ -e $stage/$d/$1 ]] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
-
-# Copy the binary and, breadth first, every library it needs.
+# The binary, every library it needs and its loader.
 cp -a "$stage/usr/bin/qemu-system-ppc64" "$OUT/root/usr/bin/"
-queue=(usr/bin/qemu-system-ppc64)
-declare -A done_=()
-while [[ ${#queue[@]} -gt 0 ]]; do
-	f=${queue[0]}
-	queue=("${queue[@]:1}")
-	for need in $(powerpc64le-linux-gnu-readelf -d "$stage/$f" |
-		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		[[ -n ${done_[$need]:-} ]] && continue
-		done_[$need]=1
-		p=$(libpath "$need") ||
-			{ echo "fetch-qemu: $need (needed by $f) is not in the closure" >&2; exit 1; }
-		mkdir -p "$OUT/root/$(dirname "$p")"
-		# Keep the soname link and the file it points to.
-		cp -a "$stage/$p" "$OUT/root/$p"
-		if [[ -L $stage/$p ]]; then
-			t=$(dirname "$p")/$(readlink "$stage/$p")
-			cp -a "$stage/$t" "$OUT/root/$t"
-		fi
-		queue+=("$p")
-	done
-done
-# The dynamic loader, by the path the binary asks for.
-interp=$(powerpc64le-linux-gnu-readelf -l "$stage/usr/bin/qemu-system-ppc64" |
-	sed -n 's/.*interpreter: \(.*\)\]/\1/p')
-mkdir -p "$OUT/root/$(dirname "$interp")"
-cp -a "$stage/$interp" "$OUT/root/$interp"
-# libc6 makes it an absolute link into the multiarch directory.
-if [[ -L $stage/$interp ]]; then
-	t=$(readlink "$stage/$interp")
-	[[ $t == /* ]] || t=$(dirname "$interp")/$t
-	mkdir -p "$OUT/root/$(dirname "$t")"
-	cp -a "$stage/$t" "$OUT/root/$t"
-fi
+elf_closure "$stage" "$OUT/root" usr/bin/qemu-system-ppc64
 
 for fw in $FIRMWARE; do
 	cp -L "$stage/usr/share/qemu/$fw" "$OUT/root/usr/share/qemu/"

@@ -78,7 +78,7 @@ cp "$pristine" "$img"
 # L1 gets QEMU's tree at its root (the binary's loader and library paths
 # are absolute), the stock kernel for L2 and L2's initramfs in /lab/e2e;
 # L0 adds the NVMe controller on a root port of its own (pcie.3: edu and
-# the lab disk hold pcie.1 and pcie.2).
+# the lab disk hold pcie.1 and pcie.2, the second edu pcie.4).
 q=$BUILD/qemu-ppc64el/root
 log=$out/$tag.log
 start=$(date +%s.%N)

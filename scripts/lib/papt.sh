@@ -99,3 +99,19 @@ papt_download() {
 		(cd "$dest" && apt-get "${PAPT_OPTS[@]}" download -qq "$name:$arch=$ver" >&2)
 	done
 }
+
+# papt_closure DEST PKG:ARCH=VERSION...: download the packages and their
+# dependency closure into DEST, as apt resolves it on an empty system (an
+# empty status file; no Essential packages, no Recommends).
+papt_closure() {
+	local dest=$1
+	shift
+	local resolve=(apt-get "${PAPT_OPTS[@]}" -o pkgCacheGen::Essential=none
+		-o APT::Install-Recommends=false -o "Dir::Cache::archives=$dest")
+	mkdir -p "$dest/partial"
+	if ! "${resolve[@]}" -s -qq install "$@" >/dev/null; then
+		echo "papt: apt cannot resolve $*" >&2
+		return 1
+	fi
+	"${resolve[@]}" -qq --download-only install "$@" >&2
+}

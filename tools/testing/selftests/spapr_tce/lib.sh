@@ -67,15 +67,21 @@ loaded() {
 	lsmod | grep -q "^$1 "
 }
 
-# edu_device: the PCI address of QEMU's edu test device (1234:11e8).
-edu_device() {
+# edu_devices: the PCI addresses of QEMU's edu test devices (1234:11e8),
+# one a line, in the order of the bus.
+edu_devices() {
 	for d in /sys/bus/pci/devices/*; do
 		if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
 			echo "${d##*/}"
-			return 0
 		fi
 	done
-	return 1
+}
+
+# edu_device [N]: the PCI address of the Nth edu device (default the
+# first); false when there is none.
+edu_device() {
+	_edu=$(edu_devices | sed -n "${1:-1}p")
+	[ -n "$_edu" ] && echo "$_edu"
 }
 
 # bind_vfio_pci ADDR: hand a PCI device to vfio-pci (from any driver or
