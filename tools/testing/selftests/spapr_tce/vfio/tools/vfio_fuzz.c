@@ -323,6 +323,7 @@ struct mwin {
 	bool on;
 	uint64_t start, size;
 	int shift;
+	unsigned int levels;
 };
 
 struct iv {
@@ -1445,6 +1446,15 @@ ask:
 			c->w[i].start = p.start_addr;
 			c->w[i].size = p.window_size;
 			c->w[i].shift = shift;
+			c->w[i].levels = p.levels;
+			/*
+			 * IODA2 (powernv) makes the table at least a page of
+			 * TCEs, and the window as large as the table (as
+			 * in-tree): a 64K-page kernel's window has at least
+			 * 8192 TCEs, whatever was asked.
+			 */
+			if (powernv && ((uint64_t)pgsz / 8 << shift) > p.window_size)
+				c->w[i].size = (uint64_t)pgsz / 8 << shift;
 			break;
 		}
 	}
@@ -2276,7 +2286,7 @@ static int ph_fork(struct fz *f, bool v2)
 /* random close orders, one or two groups, the device open or not */
 static int ph_close(struct fz *f, bool v2, bool two)
 {
-	long iters = two ? opt_ops / 200 + 3 : opt_ops / 100 + 3, it;
+	long iters = two ? opt_ops / 400 + 2 : opt_ops / 100 + 3, it;
 	bool dev_opened = false;
 	struct pool pl;
 	struct world w;
