@@ -116,6 +116,18 @@ static regex_t bad_re;
 static int kmsg_fd = -1;
 static char **argv_p;
 static bool verbose;		/* FUZZ_VERBOSE=1: every op as a TAP comment */
+static int console_fd = -1;	/* FUZZ_VERBOSE=2: and on the console, at once */
+
+/*
+ * FUZZ_REENABLE=1,2,4,7,A: send again the patterns steered away from
+ * for those defects (to check a fix, or to show the defect).
+ */
+static bool reenabled(char defect)
+{
+	const char *e = getenv("FUZZ_REENABLE");
+
+	return e && strchr(e, defect);
+}
 
 /* ------------------------------------------------------------------ */
 /* generator: splitmix64 */
@@ -398,6 +410,8 @@ static void trace(struct fz *f, const char *fmt, ...)
 	va_end(ap);
 	if (verbose)
 		printf("# %s\n", s);
+	if (console_fd >= 0)
+		dprintf(console_fd, "vfio_fuzz: %s\n", s);
 }
 
 static void trace_copy(struct fz *f)
@@ -928,7 +942,7 @@ static bool pick_reg_ua(struct fz *f, struct ctr *c, int shift, uint64_t len,
 		 * container of the same mm maps, vs_unregister_all): a
 		 * container maps only regions it registered itself.
 		 */
-		if (!(m->mask & c->bit))
+		if (!(m->mask & c->bit) && !reenabled('1'))
 			continue;
 		if (a + len > m->ua + m->size || a < m->ua)
 			continue;
@@ -980,6 +994,10 @@ static void op_map(struct fz *f, struct ctr *c)
 	    pct(&f->r, 50))
 		iova = win->start;
 	size = n * tce;
+	if (reenabled('7') && pct(&f->r, 5) && win->on) {	/* defect 7 */
+		iova = win->start;
+		size = win->size;
+	}
 	if (c->v2) {
 		ua_ok = pick_reg_ua(f, c, shift, size, &ua);
 		if (!ua_ok || pct(&f->r, 15)) {
@@ -1043,8 +1061,8 @@ static void op_map(struct fz *f, struct ctr *c)
 		good = false;
 		break;
 	}
-	if (thp_backed(f, ua, size) && shift > pgshift)
-		return;	/* Defect 2: not re-enabled until fixed */
+	if (thp_backed(f, ua, size) && shift > pgshift && !reenabled('2'))
+		return;	/* Defect 2 */
 	m.iova = iova;
 	m.size = size;
 	m.vaddr = ua;
@@ -1089,7 +1107,7 @@ static void op_map(struct fz *f, struct ctr *c)
 		if (c->v2 && !ua_registered(w, m.vaddr, m.size, shift, &mask))
 			fail(f, "MAP_DMA mapped ua %#llx+%#llx, which no region holds",
 			     (unsigned long long)m.vaddr, (unsigned long long)m.size);
-		else if (c->v2 && !(mask & c->bit)) {
+		else if (c->v2 && !(mask & c->bit) && !reenabled('1')) {
 			/*
 			 * Defect 1: a random address hit another container's
 			 * region (see pick_reg_ua()): undo at once.
@@ -1351,7 +1369,7 @@ static void op_create(struct fz *f, struct ctr *c)
 	 * refused. The generator therefore sends pseries one DDW at a time,
 	 * of a geometry the hypervisor accepts; ours refuses the rest first.
 	 */
-	if (hv) {
+	if (hv && !reenabled('A')) {
 		for (i = 0; i < 2; i++)
 			if (c->w[i].on && (c->w[i].start != c->info.dma32_window_start ||
 					   c->w[i].shift != 12))
@@ -1516,9 +1534,9 @@ static void op_remove(struct fz *f, struct ctr *c)
 	 * pseries a window is emptied before it is removed, and with two
 	 * threads, where that cannot be made sure of, never removed.
 	 */
-	if (!powernv && c->ddw && mw && w->strict)
+	if (!powernv && c->ddw && mw && w->strict && !reenabled('4'))
 		unmap_window(f, c, mw);
-	if (!powernv && c->ddw && !w->strict)
+	if (!powernv && c->ddw && !w->strict && !reenabled('4'))
 		return;
 	r = fz_ioctl(f, c->fd, VFIO_IOMMU_SPAPR_TCE_REMOVE, &p, sizeof(p), 0,
 		     where);
@@ -2408,6 +2426,77 @@ undo:
 	return 0;
 }
 
+/*
+ * Found by this fuzzer (seed 1200709807, powernv8, 6.12): a MAP whose
+ * very first TCE fails (v1: unmapped memory, EFAULT; v2: memory not
+ * registered, EINVAL) undid nothing with vs_unmap(size 0), which asked
+ * the platform to invalidate 0 TCEs; POWER8's PHB3 invalidation loops
+ * from the first TCE to "first + 0 - 1", the whole 64-bit range: the
+ * ioctl never returned (soft lockup). Each such MAP must come back at
+ * once, and leave nothing.
+ */
+static int ph_first_tce(struct fz *f, bool v2)
+{
+	struct pool pl;
+	struct world w;
+	struct ctr c;
+	int gfd = -1, k;
+
+	if (pool_init(&pl, POOL_PLAIN)) {
+		fail(f, "memory pool: %s", strerror(errno));
+		return 0;
+	}
+	world_init(&w, &pl, true);
+	f->w = &w;
+	w.c[0] = &c;
+	w.nc = 1;
+	if (!ctr_open(f, &c, 1, v2, &grps[0], &gfd)) {
+		struct pbuf *b = &pl.b[1];
+		struct vfio_iommu_spapr_register_memory rg = {
+			.argsz = sizeof(rg), .vaddr = (uintptr_t)pl.b[0].p,
+			.size = pl.b[0].len,
+		};
+		long r = v2 ? xioctl(c.fd, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &rg) :
+			      xioctl(c.fd, VFIO_IOMMU_ENABLE, NULL);
+
+		if (r)
+			fail(f, "%s: %s", v2 ? "REGISTER" : "ENABLE", en(r));
+		for (k = 0; k < 3 && !failed; k++) {
+			struct vfio_iommu_type1_dma_map m = {
+				.argsz = sizeof(m),
+				.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+				.iova = c.info.dma32_window_start + (16u << 20) +
+					k * 4 * pgsz,
+				.size = pgsz,
+				/* v1: nothing mapped there; v2: not registered */
+				.vaddr = v2 ? (uintptr_t)b->p : pl.hole,
+			};
+			long t0 = now_ms();
+
+			f->opno++;
+			r = xioctl(c.fd, VFIO_IOMMU_MAP_DMA, &m);
+			trace(f, "MAP iova %#llx ua %#llx (first TCE fails) -> %s in %ld ms",
+			      (unsigned long long)m.iova,
+			      (unsigned long long)m.vaddr, en(r), now_ms() - t0);
+			if (r != (v2 ? -EINVAL : -EFAULT))
+				fail(f, "MAP failing at its first TCE: %s, want %s",
+				     en(r), v2 ? "EINVAL" : "EFAULT");
+			else if (now_ms() - t0 > 2000)
+				fail(f, "MAP failing at its first TCE took %ld ms",
+				     now_ms() - t0);
+		}
+		if (v2)
+			xioctl(c.fd, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &rg);
+	}
+	close(c.fd);
+	if (gfd >= 0)
+		close(gfd);
+	ctr_free(&c);
+	check_end(f, &pl);
+	pool_free(&pl);
+	return 0;
+}
+
 /* last: edu moves data through a mapping of each group's container */
 static int ph_dma(struct fz *f, bool v2)
 {
@@ -2533,9 +2622,10 @@ struct phase {
 	int kind;
 };
 
-enum { P_ONE, P_THP, P_HUGE, P_THREADS, P_FORK, P_CLOSE, P_TWO, P_DMA };
+enum { P_FIRST, P_ONE, P_THP, P_HUGE, P_THREADS, P_FORK, P_CLOSE, P_TWO, P_DMA };
 
 static const struct phase phases[] = {
+	{ "first_tce", "map_failing_at_its_first_tce_returns_at_once", P_FIRST },
 	{ "one_container", "random_ops_one_container_leave_nothing_behind", P_ONE },
 	{ "thp", "random_ops_on_thp_memory_leave_nothing_behind", P_THP },
 	{ "hugetlb", "random_ops_on_hugetlb_memory_leave_nothing_behind", P_HUGE },
@@ -2549,6 +2639,8 @@ static const struct phase phases[] = {
 static int run_phase(const struct phase *p, bool v2, struct fz *f)
 {
 	switch (p->kind) {
+	case P_FIRST:
+		return ph_first_tce(f, v2);
 	case P_ONE:
 		return ph_single(f, v2, POOL_PLAIN);
 	case P_THP:
@@ -2605,6 +2697,8 @@ int main(int argc, char **argv)
 
 	argv_p = argv;
 	verbose = getenv("FUZZ_VERBOSE") && *getenv("FUZZ_VERBOSE") == '1';
+	if (getenv("FUZZ_VERBOSE") && *getenv("FUZZ_VERBOSE") == '2')
+		console_fd = open("/dev/console", O_WRONLY);
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (o) {
 		case 's':
