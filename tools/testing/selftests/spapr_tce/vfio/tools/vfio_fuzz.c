@@ -2431,9 +2431,9 @@ undo:
  * very first TCE fails (v1: unmapped memory, EFAULT; v2: memory not
  * registered, EINVAL) undid nothing with vs_unmap(size 0), which asked
  * the platform to invalidate 0 TCEs; POWER8's PHB3 invalidation loops
- * from the first TCE to "first + 0 - 1", the whole 64-bit range: the
- * ioctl never returned (soft lockup). Each such MAP must come back at
- * once, and leave nothing.
+ * up to "index + 0 - 1": from TCE 0 that is the whole 64-bit range, the
+ * ioctl never returned (soft lockup). Each such MAP, at TCE 0 and
+ * elsewhere, must come back at once, and leave nothing.
  */
 static int ph_first_tce(struct fz *f, bool v2)
 {
@@ -2465,8 +2465,9 @@ static int ph_first_tce(struct fz *f, bool v2)
 			struct vfio_iommu_type1_dma_map m = {
 				.argsz = sizeof(m),
 				.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-				.iova = c.info.dma32_window_start + (16u << 20) +
-					k * 4 * pgsz,
+				/* TCE 0 of the window (bus address 0 on powernv) */
+				.iova = c.info.dma32_window_start +
+					(k ? (16u << 20) + k * 4 * pgsz : 0),
 				.size = pgsz,
 				/* v1: nothing mapped there; v2: not registered */
 				.vaddr = v2 ? (uintptr_t)b->p : pl.hole,
