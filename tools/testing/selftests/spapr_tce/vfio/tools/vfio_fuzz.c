@@ -13,6 +13,8 @@
  * phase's sequence (the seed is printed at the start and in every
  * failure). The phases, for each container type:
  *
+ *   first_tce      a MAP failing at its first TCE returns at once (a
+ *                  soft lockup on POWER8 this fuzzer found)
  *   one_container  N random ops on one container: GET_INFO, ENABLE and
  *                  DISABLE, REGISTER/UNREGISTER of valid, overlapping,
  *                  unmapped, unaligned, wrapping, read-only and
@@ -45,6 +47,11 @@
  * (containers, regions, pinned and charged pages) are 0, every user
  * buffer still holds its pattern, and /dev/kmsg has no Oops, BUG or
  * WARNING.
+ *
+ * Known defects of vfio_spapr being fixed elsewhere are steered around
+ * where they would trip, each with a comment naming it; FUZZ_REENABLE=
+ * 1,2,4,7,A sends those patterns again. FUZZ_VERBOSE=1 prints every op
+ * as a TAP comment, =2 to the console as it happens (for a hang).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1952,6 +1959,15 @@ static int ph_single(struct fz *f, bool v2, int what)
 		return -1;
 	if (what == POOL_HUGE && !hugesz)
 		return -2;
+	/*
+	 * Gigantic hugetlb pages (beyond the buddy allocator: 16M on a
+	 * 4K-page hash kernel, powernv8 6.12) are runtime-allocated
+	 * contiguous ranges; the first FOLL_LONGTERM pin of one never came
+	 * back there (no lockup report, the phase stopped at its first
+	 * MAP). Not this container's to fix: skipped, saying why.
+	 */
+	if (what == POOL_HUGE && hugesz > pgsz << 10)
+		return -4;
 	if (pool_init(&pl, what)) {
 		fail(f, "memory pool: %s", strerror(errno));
 		return 0;
@@ -2847,6 +2863,11 @@ int main(int argc, char **argv)
 			if (r == -2) {
 				printf("ok %d %s_%s # SKIP no hugetlb pages on this machine\n",
 				       k, t, p->name);
+				continue;
+			}
+			if (r == -4) {
+				printf("ok %d %s_%s # SKIP hugetlb pages of %ld kB are gigantic here: a long-term pin of one hung (powernv8 6.12)\n",
+				       k, t, p->name, hugesz / 1024);
 				continue;
 			}
 			if (r == -3) {
