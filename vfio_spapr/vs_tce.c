@@ -141,7 +141,12 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 			vs_tce_gone(c, w, entry, hpa);
 		spin_unlock(&c->tce_lock);
 	}
-	iommu_tce_kill(tbl, first, last - first);
+	/*
+	 * A map failing at its first TCE undoes an empty range: no kill,
+	 * POWER8's PHB3 invalidation would run from @first to first - 1.
+	 */
+	if (last > first)
+		iommu_tce_kill(tbl, first, last - first);
 	if (!c->v2)
 		vs_v1_settle(c, c->v1_live_bytes);
 	atomic64_inc(&vs_stats.unmaps);
