@@ -3,10 +3,11 @@
 # The lab's emulated machines. machine_setup NAME fills QEMU_ARGS and
 # KERNEL_APPEND for one of them; LAB_MACHINES lists them all.
 #
-# Every machine carries an edu test device in an IOMMU group of its own:
-# on pseries it sits alone on a second PHB (devices of our own are put on
-# pci.0 explicitly, or they would land there too); on powernv every root
-# port is its own PE.
+# Every machine carries two edu test devices, each in an IOMMU group of
+# its own: on pseries each sits alone on a PHB of its own (devices of our
+# own are put on pci.0 explicitly, or they would land there too); on
+# powernv every root port is its own PE. Tests that want one device take
+# the first (edu_device); two containers of one process need both.
 #
 # Every machine also carries a small virtio-blk disk of known content
 # (lab_disk), read-only, on a PHB or root port of its own, away from edu:
@@ -42,12 +43,18 @@ machine_setup() {
 		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem,slots=4,maxmem=8G" -vga none -net none
 			-device spapr-pci-host-bridge,index=1,id=phb1
 			-device edu,bus=phb1.0
+			-device spapr-pci-host-bridge,index=2,id=phb2
+			-device edu,bus=phb2.0
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pci.0)
 		;;
 	powernv9|powernv8)
 		[[ $1 == powernv9 ]] && mem=${LAB_MEM:-4G}
+		# the second edu: powernv9 keeps pcie.3 for e2e's NVMe;
+		# powernv8 has three root ports and pcie.0 is the free one
+		local edu2=pcie.4
+		[[ $1 == powernv8 ]] && edu2=pcie.0
 		QEMU_ARGS=(-M "$1" -m "$mem" -net none
-			-device edu,bus=pcie.1
+			-device edu,bus=pcie.1 -device edu,bus=$edu2
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pcie.2)
 		;;
 	*)
