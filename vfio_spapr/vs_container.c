@@ -77,6 +77,8 @@ static void vs_release(void *data)
 		vs_detach_locked(c, g);
 	vs_windows_free(c);
 	vs_unregister_all(c);
+	/* Orphans of other containers that only our TCEs still mapped */
+	vs_orphans_reap(c->vmm);
 	if (c->mm && !c->v2)
 		vs_uncharge(c->mm, c->v1_charged);
 	mutex_unlock(&c->lock);
@@ -183,6 +185,7 @@ static void vs_detach_group(void *data, struct iommu_group *grp)
 			break;
 		}
 	}
+	vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 }
 
@@ -313,6 +316,9 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 		ret = vs_window_ready(c, w);
 	if (!ret)
 		ret = vs_map(c, w, p.iova, p.vaddr, p.size, dir);
+	/* a failed map cleared what it set */
+	if (ret && c->v2)
+		vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -332,6 +338,7 @@ static long vs_ioctl_unmap(struct vs_container *c, unsigned long arg)
 	ret = vs_locate(c, p.iova, 0, p.size, &w);
 	if (!ret)
 		ret = vs_unmap(c, w, p.iova, p.size);
+	vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
