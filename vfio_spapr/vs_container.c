@@ -226,18 +226,25 @@ static long vs_get_info(struct vs_container *c, unsigned long arg)
 	struct vs_group *g;
 	long ret;
 
-	g = list_first_entry_or_null(&c->groups, struct vs_group, node);
-	if (!g)
-		return -ENXIO;
-	tg = g->tg;
 	/* flags are an output here */
 	ret = vs_copy_arg(&info, arg, minsz, U32_MAX);
 	if (ret)
 		return ret;
-	info.dma32_window_start = tg->tce32_start;
-	info.dma32_window_size = tg->tce32_size;
 	info.flags = 0;
 	memset(&info.ddw, 0, sizeof(info.ddw));
+	/*
+	 * VFIO calls the driver's ioctl without a lock of its own: a
+	 * detach may free the first group meanwhile, unless we hold ours.
+	 */
+	mutex_lock(&c->lock);
+	g = list_first_entry_or_null(&c->groups, struct vs_group, node);
+	if (!g) {
+		mutex_unlock(&c->lock);
+		return -ENXIO;
+	}
+	tg = g->tg;
+	info.dma32_window_start = tg->tce32_start;
+	info.dma32_window_size = tg->tce32_size;
 	if (c->v2 && c->dynamic && tg->max_dynamic_windows_supported) {
 		info.flags |= VFIO_IOMMU_SPAPR_INFO_DDW;
 		info.ddw.pgsizes = tg->pgsizes;
@@ -245,6 +252,7 @@ static long vs_get_info(struct vs_container *c, unsigned long arg)
 			tg->max_dynamic_windows_supported;
 		info.ddw.levels = tg->max_levels;
 	}
+	mutex_unlock(&c->lock);
 	if (info.argsz >= ddwsz)
 		minsz = ddwsz;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
@@ -396,13 +404,11 @@ static long vs_ioctl_create(struct vs_container *c, unsigned long arg)
 	size_t minsz = offsetofend(typeof(p), start_addr);
 	long ret;
 
-	if (list_empty(&c->groups))
-		return -ENXIO;
 	ret = vs_copy_arg(&p, arg, minsz, 0);
 	if (ret)
 		return ret;
 	mutex_lock(&c->lock);
-	ret = vs_mm_set(c);
+	ret = list_empty(&c->groups) ? -ENXIO : vs_mm_set(c);
 	if (!ret)
 		ret = vs_window_default(c);
 	if (!ret)
@@ -419,17 +425,16 @@ static long vs_ioctl_remove(struct vs_container *c, unsigned long arg)
 	struct vfio_iommu_spapr_tce_remove p;
 	long ret;
 
-	if (list_empty(&c->groups))
-		return -ENXIO;
 	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), start_addr), 0);
 	if (ret)
 		return ret;
 	mutex_lock(&c->lock);
-	ret = vs_mm_set(c);
+	ret = list_empty(&c->groups) ? -ENXIO : vs_mm_set(c);
 	if (!ret && c->def_window_pending && !p.start_addr)
 		c->def_window_pending = false;
 	else if (!ret)
 		ret = vs_window_remove(c, p.start_addr);
+	vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
