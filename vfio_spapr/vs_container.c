@@ -22,6 +22,11 @@ static void *vs_open(unsigned long arg)
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
+	/* container=0 is being set: no new container (vfio_spapr_main.c) */
+	if (!vs_container_admit()) {
+		kfree(c);
+		return ERR_PTR(-EBUSY);
+	}
 	mutex_init(&c->lock);
 	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
@@ -89,6 +94,7 @@ static void vs_release(void *data)
 	mutex_destroy(&c->lock);
 	kfree(c);
 	atomic64_dec(&vs_stats.containers);
+	vs_container_gone();
 }
 
 static bool vs_tg_dynamic(struct iommu_table_group *tg)

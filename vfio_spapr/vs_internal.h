@@ -152,6 +152,10 @@ void vs_hcall_hide(struct vs_window *w);
 
 /* vs_container.c */
 extern const struct vfio_iommu_driver_ops vs_driver_ops;
+
+/* vfio_spapr_main.c */
+bool vs_container_admit(void);
+void vs_container_gone(void);
 long vs_copy_arg(void *dst, unsigned long arg, size_t minsz, u32 flags_ok);
 
 /* vs_eeh.c */
