@@ -7,6 +7,7 @@
 #define VS_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/maple_tree.h>
 #include <linux/mm_types.h>
@@ -29,7 +30,7 @@ struct vs_mm {
 };
 
 /* What a region's registrations weigh in its @mapped count. */
-#define VS_REGISTERED	(1LL << 48)
+#define VS_REGISTERED	((s64)BIT_ULL(48))
 
 struct vs_region {
 	u64 ua;

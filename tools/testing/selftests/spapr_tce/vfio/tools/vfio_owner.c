@@ -62,7 +62,9 @@ struct side {
 static void side_init(struct side *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->container = s->group = s->device = -1;
+	s->container = -1;
+	s->group = -1;
+	s->device = -1;
 }
 
 static void side_close(struct side *s)
@@ -430,8 +432,8 @@ static int t_remove(void)
 		CHECK(ret == 0, "REMOVE with a live mapping: %s", err_name(ret));
 	}
 	ret = reg_mem(&a, false, buf, len);
-	CHECK(ret == 0, "UNREGISTER after the window went: %s, want 0 (the region still counts a TCE)",
-	      err_name(ret));
+	CHECK(ret == 0, "UNREGISTER after the window went: %s, want 0 %s",
+	      err_name(ret), "(the region still counts a TCE)");
 out:
 	side_close(&a);
 	return rc;
@@ -483,7 +485,8 @@ static int t_get_info_race(void)
 	bool started = false;
 
 	if (opt_fixed) {
-		say("SKIP a fixed window belongs to one group: no second group can join the container to be detached");
+		say("SKIP %s %s", "a fixed window belongs to one group:",
+		    "no second group can join the container to be detached");
 		return SKIP;
 	}
 	if (side_open(&a, 0, false))
@@ -517,7 +520,7 @@ out:
 		diag("%d detach/attach cycles, %ld GET_INFO calls, %ld odd",
 		     cycles, rcr.calls, rcr.bad);
 		if (rc == PASS && rcr.bad) {
-			say("%ld of %ld GET_INFO calls went wrong, first: %s, window %#llx+%#llx flags %#x",
+			say("%ld of %ld GET_INFO calls wrong, first: %s, %#llx+%#llx flags %#x",
 			    rcr.bad, rcr.calls, err_name(rcr.err),
 			    (unsigned long long)rcr.odd.dma32_window_start,
 			    (unsigned long long)rcr.odd.dma32_window_size,
@@ -547,7 +550,8 @@ static const struct tcase cases[] = {
 	{ "get_info_races_group_detach", t_get_info_race },
 };
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NCASES ARRAY_SIZE(cases)
 
 /* one case in a child: whatever it leaves open goes with the child */
 static int run_case(const struct tcase *c)
@@ -596,7 +600,7 @@ static int hold(void)
 	char c;
 
 	if (side_open(&a, 0, false)) {
-		fprintf(stderr, "vfio_owner --hold: %s\n", why);
+		fprintf(stderr, "vfio_owner: %s: %s\n", __func__, why);
 		return 1;
 	}
 	printf("held\n");
@@ -632,15 +636,32 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (o) {
-		case 'g': opt_group[0] = atoi(optarg); break;
-		case 'd': opt_dev[0] = optarg; break;
-		case 'G': opt_group[1] = atoi(optarg); break;
-		case 'D': opt_dev[1] = optarg; break;
-		case 'c': pat = optarg; break;
-		case 'l': list = true; break;
-		case 'f': opt_fixed = true; break;
-		case 'h': do_hold = true; break;
-		default: usage();
+		case 'g':
+			opt_group[0] = atoi(optarg);
+			break;
+		case 'd':
+			opt_dev[0] = optarg;
+			break;
+		case 'G':
+			opt_group[1] = atoi(optarg);
+			break;
+		case 'D':
+			opt_dev[1] = optarg;
+			break;
+		case 'c':
+			pat = optarg;
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'f':
+			opt_fixed = true;
+			break;
+		case 'h':
+			do_hold = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	pgsz = sysconf(_SC_PAGESIZE);
