@@ -38,6 +38,7 @@ if [ $# -lt 2 ]; then
 	exit 1
 fi
 ea=$1 eb=$2
+t0=$(date +%s)
 
 dmesg -c >/dev/null
 modprobe vfio-pci || { tap_plan 1; tap_fail modprobe_vfio_pci; exit 1; }
@@ -116,6 +117,7 @@ for d in $ea $eb; do
 	[ -w "/sys/bus/pci/devices/$d/reset_method" ] &&
 		echo default >"/sys/bus/pci/devices/$d/reset_method" 2>/dev/null
 done
+echo "# $LAB_MACHINE $LAB_KERNEL: vfio-ownership took $(($(date +%s) - t0)) s"
 if dmesg | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
