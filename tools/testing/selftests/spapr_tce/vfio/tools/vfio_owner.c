@@ -380,6 +380,70 @@ out:
 	return rc;
 }
 
+/*
+ * The region B left behind, mapped by A only: it takes no new TCE
+ * until a container registers it again, and is then an ordinary
+ * region again (UNREGISTER -EBUSY while mapped, 0 once unmapped).
+ */
+static int t_orphan(void)
+{
+	struct side a, b;
+	size_t len = (2 * XFER + pgsz - 1) & ~(pgsz - 1);
+	uint8_t *r_buf = buf_alloc(len), *s_buf = buf_alloc(len);
+	long kb0, kb1, ret;
+	uint64_t iova, iova2;
+	int rc = PASS;
+
+	side_init(&a);
+	side_init(&b);
+	CHECK(r_buf && s_buf, "mmap: %s", strerror(errno));
+	kb0 = vmlck_kb();
+	if (side_open(&a, 0, true) || side_open(&b, 1, false))
+		return FAIL;
+	ret = reg_mem(&b, true, r_buf, len);
+	CHECK(ret == 0, "B: REGISTER R: %s", err_name(ret));
+	ret = reg_mem(&a, true, s_buf, len);
+	CHECK(ret == 0, "A: REGISTER S: %s", err_name(ret));
+	iova = pick_iova(&a);
+	iova2 = iova + (1u << 20);
+	ret = map_dma(&a, iova, r_buf, len);
+	CHECK(ret == 0, "A: MAP of R: %s", err_name(ret));
+	side_close(&b);
+	ret = map_dma(&a, iova2, r_buf, len);
+	CHECK(ret == -EINVAL, "A: second MAP of R, registered by no container: %s, want EINVAL",
+	      err_name(ret));
+	ret = reg_mem(&a, true, r_buf, len);
+	CHECK(ret == 0, "A: REGISTER of R (adopts it): %s", err_name(ret));
+	kb1 = vmlck_kb();
+	ret = map_dma(&a, iova2, r_buf, len);
+	CHECK(ret == 0, "A: MAP of R once registered again: %s", err_name(ret));
+	if (roundtrip(&a, iova2, r_buf, 0x0a13) != PASS) {
+		rc = FAIL;
+		goto out;
+	}
+	ret = reg_mem(&a, false, r_buf, len);
+	CHECK(ret == -EBUSY, "A: UNREGISTER of mapped R: %s, want EBUSY",
+	      err_name(ret));
+	ret = unmap_dma(&a, iova, len);
+	CHECK(ret == 0, "A: UNMAP: %s", err_name(ret));
+	ret = unmap_dma(&a, iova2, len);
+	CHECK(ret == 0, "A: UNMAP: %s", err_name(ret));
+	ret = reg_mem(&a, false, r_buf, len);
+	CHECK(ret == 0, "A: UNREGISTER of R once unmapped: %s", err_name(ret));
+	CHECK(vmlck_kb() == kb1 - (long)(len / 1024),
+	      "UNREGISTER of R: VmLck %ld kB, want %ld", vmlck_kb(),
+	      kb1 - (long)(len / 1024));
+	ret = reg_mem(&a, false, s_buf, len);
+	CHECK(ret == 0, "A: UNREGISTER S: %s", err_name(ret));
+	side_close(&a);
+	CHECK(vmlck_kb() == kb0, "everything closed: VmLck %ld kB, start %ld",
+	      vmlck_kb(), kb0);
+out:
+	side_close(&b);
+	side_close(&a);
+	return rc;
+}
+
 static int t_close_other(void) { return t_other_goes(false); }
 static int t_unset_other(void) { return t_other_goes(true); }
 
@@ -546,6 +610,7 @@ struct tcase {
 static const struct tcase cases[] = {
 	{ "close_of_other_container_keeps_mapped_region", t_close_other },
 	{ "unset_of_other_container_keeps_mapped_region", t_unset_other },
+	{ "orphan_refuses_new_tce_until_registered_again", t_orphan },
 	{ "remove_window_with_mapping_then_unregister_succeeds", t_remove },
 	{ "get_info_races_group_detach", t_get_info_race },
 };
