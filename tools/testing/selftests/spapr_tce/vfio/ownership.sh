@@ -41,6 +41,10 @@ ea=$1 eb=$2
 t0=$(date +%s)
 
 dmesg -c >/dev/null
+# what we load, we unload at the end (the next test may want it out)
+had_srm=0 had_vs=0
+loaded spapr_realmode && had_srm=1
+loaded vfio_spapr && had_vs=1
 modprobe vfio-pci || { tap_plan 1; tap_fail modprobe_vfio_pci; exit 1; }
 load_ours() {
 	if loaded vfio_iommu_spapr_tce; then
@@ -113,10 +117,16 @@ else
 	tap_fail container_switch_works_once_our_containers_are_gone "parameter reads $(cat $PARAM)"
 fi
 
+# leave the machine as found: both edus without a driver, and the
+# modules this test loaded unloaded again
 for d in $ea $eb; do
-	[ -w "/sys/bus/pci/devices/$d/reset_method" ] &&
-		echo default >"/sys/bus/pci/devices/$d/reset_method" 2>/dev/null
+	d=/sys/bus/pci/devices/$d
+	[ -w "$d/reset_method" ] && echo default >"$d/reset_method" 2>/dev/null
+	echo >"$d/driver_override"
+	[ -e "$d/driver" ] && echo "${d##*/}" >"$d/driver/unbind"
 done
+[ $had_vs = 0 ] && rmmod vfio_spapr
+[ $had_srm = 0 ] && rmmod spapr_realmode
 echo "# $LAB_MACHINE $LAB_KERNEL: vfio-ownership took $(($(date +%s) - t0)) s"
 if dmesg | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
