@@ -410,6 +410,9 @@ static long vs_ioctl_create(struct vs_container *c, unsigned long arg)
 	size_t minsz = offsetofend(typeof(p), start_addr);
 	long ret;
 
+	/* The in-tree order of checks (a hint: checked again locked) */
+	if (list_empty_careful(&c->groups))
+		return -ENXIO;
 	ret = vs_copy_arg(&p, arg, minsz, 0);
 	if (ret)
 		return ret;
@@ -431,6 +434,9 @@ static long vs_ioctl_remove(struct vs_container *c, unsigned long arg)
 	struct vfio_iommu_spapr_tce_remove p;
 	long ret;
 
+	/* The in-tree order of checks (a hint: checked again locked) */
+	if (list_empty_careful(&c->groups))
+		return -ENXIO;
 	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), start_addr), 0);
 	if (ret)
 		return ret;
