@@ -8,6 +8,12 @@
  * depending on load order and on which groups fail: ours refuses to load
  * while the in-tree vfio_iommu_spapr_tce is loaded, and refuses that
  * module's load while ours serves containers.
+ *
+ * Serving stops (container=0) only when none of our containers is left:
+ * VFIO frees its record of a driver at unregistration, which a live
+ * container still points at, and the in-tree driver could load beside
+ * our tables, whose TCEs the stock KVM handler would then set from the
+ * in-tree registry (Documentation/vfio_spapr.rst).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -57,6 +63,51 @@ static bool vs_serving;
 static bool vs_live;		/* under kernel_param_lock(THIS_MODULE) */
 static DEFINE_MUTEX(vs_serving_lock);
 
+/* Our live containers, and whether new ones are refused (stopping). */
+static DEFINE_SPINLOCK(vs_admit_lock);
+static unsigned long vs_nr_containers;
+static bool vs_closed;
+
+/**
+ * vs_container_admit() - count a new container, unless serving stops.
+ *
+ * Return: false when container=0 is being applied.
+ */
+bool vs_container_admit(void)
+{
+	bool ok;
+
+	spin_lock(&vs_admit_lock);
+	ok = !vs_closed;
+	if (ok)
+		vs_nr_containers++;
+	spin_unlock(&vs_admit_lock);
+	return ok;
+}
+
+/**
+ * vs_container_gone() - a container counted by vs_container_admit() is gone.
+ */
+void vs_container_gone(void)
+{
+	spin_lock(&vs_admit_lock);
+	vs_nr_containers--;
+	spin_unlock(&vs_admit_lock);
+}
+
+/* Refuse new containers, if none is left. */
+static bool vs_close_if_idle(void)
+{
+	bool idle;
+
+	spin_lock(&vs_admit_lock);
+	idle = !vs_nr_containers;
+	if (idle)
+		vs_closed = true;
+	spin_unlock(&vs_admit_lock);
+	return idle;
+}
+
 /* Start or stop serving new containers; live ones keep their driver. */
 static int vs_serve(bool on)
 {
@@ -66,6 +117,11 @@ static int vs_serve(bool on)
 	if (on == vs_serving)
 		goto unlock;
 	if (!on) {
+		if (!vs_close_if_idle()) {
+			pr_err("containers of ours are open: close them before container=0\n");
+			ret = -EBUSY;
+			goto unlock;
+		}
 		vfio_unregister_iommu_driver(&vs_driver_ops);
 		unregister_module_notifier(&vs_module_nb);
 		vs_serving = false;
@@ -81,6 +137,9 @@ static int vs_serve(bool on)
 	ret = register_module_notifier(&vs_module_nb);
 	if (ret)
 		goto unlock;
+	spin_lock(&vs_admit_lock);
+	vs_closed = false;
+	spin_unlock(&vs_admit_lock);
 	ret = vfio_register_iommu_driver(&vs_driver_ops);
 	if (ret) {
 		unregister_module_notifier(&vs_module_nb);

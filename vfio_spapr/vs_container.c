@@ -22,6 +22,11 @@ static void *vs_open(unsigned long arg)
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
+	/* container=0 is being set: no new container (vfio_spapr_main.c) */
+	if (!vs_container_admit()) {
+		kfree(c);
+		return ERR_PTR(-EBUSY);
+	}
 	mutex_init(&c->lock);
 	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
@@ -77,6 +82,8 @@ static void vs_release(void *data)
 		vs_detach_locked(c, g);
 	vs_windows_free(c);
 	vs_unregister_all(c);
+	/* Orphans of other containers that only our TCEs still mapped */
+	vs_orphans_reap(c->vmm);
 	if (c->mm && !c->v2)
 		vs_uncharge(c->mm, c->v1_charged);
 	mutex_unlock(&c->lock);
@@ -87,6 +94,7 @@ static void vs_release(void *data)
 	mutex_destroy(&c->lock);
 	kfree(c);
 	atomic64_dec(&vs_stats.containers);
+	vs_container_gone();
 }
 
 static bool vs_tg_dynamic(struct iommu_table_group *tg)
@@ -183,6 +191,7 @@ static void vs_detach_group(void *data, struct iommu_group *grp)
 			break;
 		}
 	}
+	vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 }
 
@@ -223,18 +232,25 @@ static long vs_get_info(struct vs_container *c, unsigned long arg)
 	struct vs_group *g;
 	long ret;
 
-	g = list_first_entry_or_null(&c->groups, struct vs_group, node);
-	if (!g)
-		return -ENXIO;
-	tg = g->tg;
 	/* flags are an output here */
 	ret = vs_copy_arg(&info, arg, minsz, U32_MAX);
 	if (ret)
 		return ret;
-	info.dma32_window_start = tg->tce32_start;
-	info.dma32_window_size = tg->tce32_size;
 	info.flags = 0;
 	memset(&info.ddw, 0, sizeof(info.ddw));
+	/*
+	 * VFIO calls the driver's ioctl without a lock of its own: a
+	 * detach may free the first group meanwhile, unless we hold ours.
+	 */
+	mutex_lock(&c->lock);
+	g = list_first_entry_or_null(&c->groups, struct vs_group, node);
+	if (!g) {
+		mutex_unlock(&c->lock);
+		return -ENXIO;
+	}
+	tg = g->tg;
+	info.dma32_window_start = tg->tce32_start;
+	info.dma32_window_size = tg->tce32_size;
 	if (c->v2 && c->dynamic && tg->max_dynamic_windows_supported) {
 		info.flags |= VFIO_IOMMU_SPAPR_INFO_DDW;
 		info.ddw.pgsizes = tg->pgsizes;
@@ -242,6 +258,7 @@ static long vs_get_info(struct vs_container *c, unsigned long arg)
 			tg->max_dynamic_windows_supported;
 		info.ddw.levels = tg->max_levels;
 	}
+	mutex_unlock(&c->lock);
 	if (info.argsz >= ddwsz)
 		minsz = ddwsz;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
@@ -313,6 +330,9 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 		ret = vs_window_ready(c, w);
 	if (!ret)
 		ret = vs_map(c, w, p.iova, p.vaddr, p.size, dir);
+	/* a failed map cleared what it set */
+	if (ret && c->v2)
+		vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -332,6 +352,7 @@ static long vs_ioctl_unmap(struct vs_container *c, unsigned long arg)
 	ret = vs_locate(c, p.iova, 0, p.size, &w);
 	if (!ret)
 		ret = vs_unmap(c, w, p.iova, p.size);
+	vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -389,13 +410,14 @@ static long vs_ioctl_create(struct vs_container *c, unsigned long arg)
 	size_t minsz = offsetofend(typeof(p), start_addr);
 	long ret;
 
-	if (list_empty(&c->groups))
+	/* The in-tree order of checks (a hint: checked again locked) */
+	if (list_empty_careful(&c->groups))
 		return -ENXIO;
 	ret = vs_copy_arg(&p, arg, minsz, 0);
 	if (ret)
 		return ret;
 	mutex_lock(&c->lock);
-	ret = vs_mm_set(c);
+	ret = list_empty(&c->groups) ? -ENXIO : vs_mm_set(c);
 	if (!ret)
 		ret = vs_window_default(c);
 	if (!ret)
@@ -412,17 +434,19 @@ static long vs_ioctl_remove(struct vs_container *c, unsigned long arg)
 	struct vfio_iommu_spapr_tce_remove p;
 	long ret;
 
-	if (list_empty(&c->groups))
+	/* The in-tree order of checks (a hint: checked again locked) */
+	if (list_empty_careful(&c->groups))
 		return -ENXIO;
 	ret = vs_copy_arg(&p, arg, offsetofend(typeof(p), start_addr), 0);
 	if (ret)
 		return ret;
 	mutex_lock(&c->lock);
-	ret = vs_mm_set(c);
+	ret = list_empty(&c->groups) ? -ENXIO : vs_mm_set(c);
 	if (!ret && c->def_window_pending && !p.start_addr)
 		c->def_window_pending = false;
 	else if (!ret)
 		ret = vs_window_remove(c, p.start_addr);
+	vs_orphans_reap(c->vmm);
 	mutex_unlock(&c->lock);
 	return ret;
 }

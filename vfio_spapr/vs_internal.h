@@ -7,6 +7,7 @@
 #define VS_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/maple_tree.h>
 #include <linux/mm_types.h>
@@ -24,15 +25,24 @@ struct vs_mm {
 	refcount_t refs;
 	struct mutex lock;		/* serialises writers of @regions */
 	struct maple_tree regions;	/* [ua, ua + size - 1] -> vs_region */
+	/* Regions no container registers that TCEs still mapped (lock) */
+	struct list_head orphans;
 };
+
+/* What a region's registrations weigh in its @mapped count. */
+#define VS_REGISTERED	((s64)BIT_ULL(48))
 
 struct vs_region {
 	u64 ua;
 	u64 size;
 	struct srm_region *srm;		/* ua -> hpa, for the real-mode core */
-	/* 1 + the TCEs mapping the region; 0 once it is being freed. */
+	/*
+	 * The TCEs mapping the region, plus VS_REGISTERED while a
+	 * container registers it; a TCE is counted only while it is.
+	 */
 	atomic64_t mapped;
 	unsigned int users;		/* containers that registered it */
+	struct list_head orphan;	/* on the registry's orphans */
 	struct rcu_head rcu;
 };
 
@@ -109,6 +119,7 @@ struct vs_mm *vs_mm_find(struct mm_struct *mm);
 long vs_register(struct vs_container *c, u64 ua, u64 size);
 long vs_unregister(struct vs_container *c, u64 ua, u64 size);
 void vs_unregister_all(struct vs_container *c);
+void vs_orphans_reap(struct vs_mm *vmm);
 struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size);
 bool vs_region_map_get(struct vs_region *r);
 void vs_region_map_put(struct vs_region *r);
@@ -142,6 +153,10 @@ void vs_hcall_hide(struct vs_window *w);
 
 /* vs_container.c */
 extern const struct vfio_iommu_driver_ops vs_driver_ops;
+
+/* vfio_spapr_main.c */
+bool vs_container_admit(void);
+void vs_container_gone(void);
 long vs_copy_arg(void *dst, unsigned long arg, size_t minsz, u32 flags_ok);
 
 /* vs_eeh.c */

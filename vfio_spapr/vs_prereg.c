@@ -9,10 +9,17 @@
  * that neither sleeps nor takes a lock, whatever the number of regions;
  * the in-tree registry walks a list.
  *
- * A region counts the TCEs that map it (plus one while it is registered):
- * mapping takes a count only while it is non-zero, and unregistering
- * swaps the last count for zero, so a mapped region cannot go away and a
- * region going away cannot be mapped.
+ * A region belongs to the process, and is kept by two kinds of users:
+ * the containers that registered it and the TCEs that map it, in any
+ * container of the process (Documentation/vfio_spapr.rst, "Who owns a
+ * region"). Its count holds the TCEs plus VS_REGISTERED while it is
+ * registered; a TCE may be counted only while it is registered. An
+ * UNREGISTER swaps the last registration for zero only when no TCE is
+ * left (-EBUSY otherwise). A container's end cannot fail: a region that
+ * loses its last registration there while another container's TCEs
+ * still map it stays pinned and charged as an orphan, refused to new
+ * TCEs, until the last of them goes. Regions are dropped only under the
+ * registry's lock, in process context.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,6 +33,8 @@
 
 static LIST_HEAD(vs_mm_list);
 static DEFINE_MUTEX(vs_mm_list_lock);
+
+static void vs_orphans_reap_locked(struct vs_mm *vmm);
 
 /* The registry of @mm with a new reference, or NULL; list lock held. */
 static struct vs_mm *vs_mm_lookup(struct mm_struct *mm)
@@ -79,6 +88,7 @@ struct vs_mm *vs_mm_get(struct mm_struct *mm)
 	refcount_set(&vmm->refs, 1);
 	mutex_init(&vmm->lock);
 	mt_init(&vmm->regions);
+	INIT_LIST_HEAD(&vmm->orphans);
 
 	mutex_lock(&vs_mm_list_lock);
 	other = vs_mm_lookup(mm);
@@ -104,8 +114,15 @@ void vs_mm_put(struct vs_mm *vmm)
 		return;
 	list_del(&vmm->node);
 	mutex_unlock(&vs_mm_list_lock);
-	/* Every region went with the last registration. */
-	WARN_ON(!mtree_empty(&vmm->regions));
+	/*
+	 * Every container of the process is gone, and with it every TCE:
+	 * the orphans go now; the registered regions went with their
+	 * containers.
+	 */
+	mutex_lock(&vmm->lock);
+	vs_orphans_reap_locked(vmm);
+	mutex_unlock(&vmm->lock);
+	WARN_ON(!list_empty(&vmm->orphans) || !mtree_empty(&vmm->regions));
 	mtree_destroy(&vmm->regions);
 	mmdrop(vmm->mm);
 	kfree(vmm);
@@ -211,7 +228,8 @@ static long vs_region_new(struct vs_container *c, u64 ua, u64 size,
 	r->ua = ua;
 	r->size = size;
 	r->users = 1;
-	atomic64_set(&r->mapped, 1);
+	INIT_LIST_HEAD(&r->orphan);
+	atomic64_set(&r->mapped, VS_REGISTERED);
 	r->srm = srm_region_alloc(ua, size >> PAGE_SHIFT, GFP_KERNEL);
 	if (!r->srm)
 		goto free;
@@ -243,8 +261,9 @@ uncharge:
  * @size: page-aligned size
  *
  * The same range registered by another container of the process is
- * shared and counted; by this container again, -EBUSY; a range that
- * overlaps a registered one without being it, -EINVAL.
+ * shared and counted, and an orphan of that range is adopted again; by
+ * this container again, -EBUSY; a range that overlaps a registered one
+ * (or an orphan) without being it, -EINVAL.
  *
  * Return: 0 or a negative errno; on error nothing is pinned or charged.
  */
@@ -267,10 +286,14 @@ long vs_register(struct vs_container *c, u64 ua, u64 size)
 	if (r) {
 		if (r->ua != ua || r->size != size) {
 			ret = -EINVAL;
-		} else if (vs_reg_of(c, r) || !atomic64_read(&r->mapped)) {
+		} else if (vs_reg_of(c, r)) {
 			ret = -EBUSY;
 		} else {
-			r->users++;
+			if (!r->users++) {
+				/* An orphan: registered again, mappable again. */
+				list_del_init(&r->orphan);
+				atomic64_add(VS_REGISTERED, &r->mapped);
+			}
 			ret = 0;
 		}
 	} else {
@@ -287,9 +310,10 @@ long vs_register(struct vs_container *c, u64 ua, u64 size)
 	return ret;
 }
 
-/* Called with vmm->lock held; the region has no mapping left. */
+/* Called with vmm->lock held; the region's count is zero for good. */
 static void vs_region_drop(struct vs_mm *vmm, struct vs_region *r)
 {
+	lockdep_assert_held(&vmm->lock);
 	mtree_erase(&vmm->regions, r->ua);
 	vs_unpin(r, r->size >> PAGE_SHIFT);
 	vs_uncharge(vmm->mm, r->size >> PAGE_SHIFT);
@@ -308,6 +332,8 @@ static void vs_region_drop(struct vs_mm *vmm, struct vs_region *r)
  */
 long vs_unregister(struct vs_container *c, u64 ua, u64 size)
 {
+	/* a variable: sparse sees the constant truncated in cmpxchg's cases */
+	s64 only_registered = VS_REGISTERED;
 	struct vs_mm *vmm = c->vmm;
 	struct vs_region *r;
 	struct vs_reg *reg;
@@ -322,7 +348,7 @@ long vs_unregister(struct vs_container *c, u64 ua, u64 size)
 		ret = -ENOENT;
 	else if (r->users > 1)
 		r->users--;
-	else if (atomic64_cmpxchg(&r->mapped, 1, 0) != 1)
+	else if (!atomic64_try_cmpxchg(&r->mapped, &only_registered, 0))
 		ret = -EBUSY;
 	else
 		vs_region_drop(vmm, r);
@@ -336,28 +362,67 @@ long vs_unregister(struct vs_container *c, u64 ua, u64 size)
 
 /**
  * vs_unregister_all() - drop every registration of a container going
- * away; its windows are already cleared, so nothing maps its regions.
+ * away; its own windows are already cleared.
  * @c: the container
+ *
+ * Another container of the process may still map a region that only
+ * @c registered: the region then stays, pinned and charged, as an
+ * orphan that takes no new TCE, until its last TCE goes.
  */
 void vs_unregister_all(struct vs_container *c)
 {
+	struct vs_mm *vmm = c->vmm;
 	struct vs_reg *reg, *tmp;
 
-	if (!c->vmm)
+	if (!vmm)
 		return;
-	mutex_lock(&c->vmm->lock);
+	mutex_lock(&vmm->lock);
 	list_for_each_entry_safe(reg, tmp, &c->regs, node) {
 		struct vs_region *r = reg->region;
 
 		if (--r->users == 0) {
-			/* A TCE of another container would be a leak. */
-			WARN_ON(atomic64_cmpxchg(&r->mapped, 1, 0) != 1);
-			vs_region_drop(c->vmm, r);
+			if (!atomic64_sub_return(VS_REGISTERED, &r->mapped))
+				vs_region_drop(vmm, r);
+			else
+				list_add(&r->orphan, &vmm->orphans);
 		}
 		list_del(&reg->node);
 		kfree(reg);
 	}
-	mutex_unlock(&c->vmm->lock);
+	mutex_unlock(&vmm->lock);
+}
+
+/* Drops the orphans whose last TCE is gone; vmm->lock held. */
+static void vs_orphans_reap_locked(struct vs_mm *vmm)
+{
+	struct vs_region *r, *tmp;
+
+	lockdep_assert_held(&vmm->lock);
+	list_for_each_entry_safe(r, tmp, &vmm->orphans, orphan) {
+		/* Unregistered and unmapped: nothing can count it again. */
+		if (atomic64_read(&r->mapped))
+			continue;
+		list_del(&r->orphan);
+		vs_region_drop(vmm, r);
+	}
+}
+
+/**
+ * vs_orphans_reap() - free the orphaned regions no TCE maps any more.
+ * @vmm: the registry of a container that just cleared TCEs
+ *
+ * Clearing a TCE runs under a spinlock, or in a guest's hcall, where a
+ * region cannot be unpinned: whoever clears TCEs in process context
+ * calls this afterwards (and the registry's end collects the rest).
+ */
+void vs_orphans_reap(struct vs_mm *vmm)
+{
+	/* A hint: an orphan is only ever added under the lock. */
+	if (!vmm || list_empty(&vmm->orphans))
+		return;
+	mutex_lock(&vmm->lock);
+	vs_orphans_reap_locked(vmm);
+	mutex_unlock(&vmm->lock);
 }
 
 /**
@@ -385,18 +450,29 @@ struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size)
  * vs_region_map_get() - count a TCE mapping @r.
  * @r: a region found by vs_region_lookup()
  *
- * Return: false when the region is being unregistered.
+ * Never sleeps.
+ *
+ * Return: false when no container registers the region (it is being
+ * unregistered, or an orphan).
  */
 bool vs_region_map_get(struct vs_region *r)
 {
-	return atomic64_inc_not_zero(&r->mapped);
+	s64 v = atomic64_read(&r->mapped);
+
+	do {
+		if (v < VS_REGISTERED)
+			return false;
+	} while (!atomic64_try_cmpxchg(&r->mapped, &v, v + 1));
+	return true;
 }
 
 /**
  * vs_region_map_put() - a TCE mapping @r is gone.
  * @r: the region
+ *
+ * Never sleeps; an orphan left with no TCE waits for vs_orphans_reap().
  */
 void vs_region_map_put(struct vs_region *r)
 {
-	WARN_ON(atomic64_dec_return(&r->mapped) < 1);
+	WARN_ON(atomic64_dec_return(&r->mapped) < 0);
 }

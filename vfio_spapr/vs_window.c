@@ -158,6 +158,12 @@ long vs_window_remove(struct vs_container *c, u64 start)
 	if (!c->dynamic)
 		return -EPERM;
 	vs_hcall_hide(w);
+	/*
+	 * Cleared while still programmed, as the last group's detach does:
+	 * pseries clears a TCE through the hypervisor, which fails once
+	 * the window is unset, and the TCE's region would stay counted.
+	 */
+	vs_window_clear(c, w);
 	list_for_each_entry(g, &c->groups, node)
 		g->tg->ops->unset_window(g->tg, w - c->win);
 	vs_window_release(c, w);
