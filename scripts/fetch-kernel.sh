@@ -136,9 +136,11 @@ sed -i -e "s|^include /usr/src/|include $OUT/root/usr/src/|" \
 	-e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$OUT/root/usr/src/|" "$kdir/Makefile"
 ln -sfn "$kdir" "$OUT/kdir"
 # 7.x's Makefile asks scripts/checker-valid.sh whether sparse works before
-# C=1/2 runs it, and Debian 13's kbuild package lacks the script: sparse
-# would be switched off without a word. This one answers the same
-# question: does the checker, with the kernel's flags, run on a file?
+# C=1/2 runs it, and Debian 13's kbuild package lacks the script (make
+# then warns and runs no checker). This one answers the same question
+# in our own words: does the checker, with the kernel's flags, parse
+# __typeof_unqual__ (which 7.x's headers use) without an error? Debian's
+# sparse 0.6.4 does not; see the Makefile for what we do about it.
 if [[ $dist == trixie ]] && grep -qs 'checker-valid.sh' "$OUT"/root/usr/src/*-common/Makefile; then
 	if [[ ! -e $kdir/scripts/checker-valid.sh ]]; then
 		cat >"$kdir/scripts/checker-valid.sh" <<'CV'
@@ -146,8 +148,8 @@ if [[ $dist == trixie ]] && grep -qs 'checker-valid.sh' "$OUT"/root/usr/src/*-co
 # SPDX-License-Identifier: GPL-2.0
 # Written by spapr-tce's fetch-kernel.sh: the kbuild package lacks it.
 f=$(mktemp --suffix=.c) || exit 0
-echo 'int checker_valid;' >"$f"
-"$@" "$f" >/dev/null 2>&1 && echo 1
+echo 'int checker_valid; __typeof_unqual__(checker_valid) checker_valid2;' >"$f"
+out=$("$@" "$f" 2>&1) && ! printf '%s\n' "$out" | grep -q 'error:' && echo 1
 rm -f "$f"
 CV
 		chmod 755 "$kdir/scripts/checker-valid.sh"
