@@ -80,7 +80,8 @@ fetch_set() {
 	parts=()
 	local pat part
 	for pat in '^linux-binary-' '^linux-modules-'; do
-		part=$(papt_depends "$img" "$ver" "$pat")
+		# Debian 12's image packages have no such parts.
+		part=$(papt_depends "$img" "$ver" "$pat") || true
 		[[ -z $part ]] || parts+=("$part")
 	done
 	papt_download "$CACHE/debs" "$img=$ver" "$hdr=$ver" "$common=$ver" \
