@@ -3,6 +3,10 @@
 # Cross-build from x86 against a stock Debian ppc64el kernel:
 #   make                 modules for KERNEL=6.1 (default)
 #   make KERNEL=6.12     modules for Debian's 6.12
+#   make KERNEL=7        modules for Debian 13's newest 7.x (4K pages);
+#                        KERNEL=7-64k for its 64K-page flavour. Built in
+#                        the trixie build root (scripts/in-buildroot.sh):
+#                        7.x's kbuild and compiler are Debian 13's.
 # Native build on a POWER host (no cross compiler, no download):
 #   make KDIR=/lib/modules/$(uname -r)/build
 #
@@ -37,8 +41,17 @@ KARCH	:=
 FETCH	:=
 endif
 
+# Debian 13's kernels: the module build runs inside the trixie build root.
+# Debian's sparse (0.6.4) cannot parse __typeof_unqual__, which 7.x's
+# headers use everywhere: read as __typeof__ for the checker only, so C=1/2
+# still checks our code (it then trips only on 7.x's MODULE_* macros).
+ifneq ($(filter 7 7-%,$(KERNEL)),)
+INROOT	:= bash $(TOP)/scripts/in-buildroot.sh
+KCF	:= CF="-D__typeof_unqual__=__typeof__ $(CF)"
+endif
+
 SRC_DIRS := include realmode kvm_tce vfio_spapr
-KMAKE = $(MAKE) -C $(KDIR) M=$(OBJ) $(KARCH) W=$(W) C=$(C) \
+KMAKE = $(INROOT) $(MAKE) -C $(KDIR) M=$(OBJ) $(KARCH) W=$(W) C=$(C) $(KCF) \
 	$(if $(filter 1,$(WERROR)),SPAPR_TCE_WERROR=y)
 
 .PHONY: all modules provision fetch check run lint bench clean distclean \

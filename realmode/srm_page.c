@@ -17,6 +17,7 @@
 #include <linux/page_ref.h>
 #include <linux/rcupdate.h>
 #include "srm_internal.h"
+#include <spapr_tce/compat.h>
 
 /**
  * srm_rm_addr_ok() - may the real-mode path dereference [p, p + size)?
@@ -107,7 +108,7 @@ EXPORT_SYMBOL_GPL(srm_pfn_to_page);
 static struct page *srm_head(struct srm_core *core, struct page *page,
 			     unsigned long pfn, unsigned long *head_pfn)
 {
-	unsigned long head = READ_ONCE(page->compound_head);
+	unsigned long head = READ_ONCE(page->SPAPR_PAGE_COMPOUND);
 
 	if (!(head & 1)) {
 		*head_pfn = pfn;
@@ -142,7 +143,7 @@ EXPORT_SYMBOL_GPL(srm_compound_head);
 /* Classification of a page struct already found (see srm_pfn_is_ram()). */
 static bool srm_page_is_ram(const struct page *page)
 {
-	return page && !test_bit(PG_reserved, &page->flags) &&
+	return page && !test_bit(PG_reserved, spapr_compat_page_flags(page)) &&
 		!is_zone_device_page(page);
 }
 

@@ -71,7 +71,7 @@ int srm_vmcoreinfo_parse(struct srm_layout *lo)
 		{ "SIZE(page)", 10, &lo->page_size },
 		{ "OFFSET(page.flags)", 10, &lo->off_flags },
 		{ "OFFSET(page._refcount)", 10, &lo->off_refcount },
-		{ "OFFSET(page.compound_head)", 10, &lo->off_compound_head },
+		{ SPAPR_VMCOREINFO_PAGE_COMPOUND, 10, &lo->off_compound_head },
 		{ "NUMBER(SECTION_SIZE_BITS)", 10, &lo->section_size_bits },
 		{ "SYMBOL(vmemmap_list)", 16, &lo->vmemmap_list, true },
 		{ "SYMBOL(mmu_vmemmap_psize)", 16, &lo->vmemmap_psize, true },
@@ -114,12 +114,16 @@ int srm_vmcoreinfo_parse(struct srm_layout *lo)
 	if (lo->page_size != sizeof(struct page) ||
 	    lo->off_flags != offsetof(struct page, flags) ||
 	    lo->off_refcount != offsetof(struct page, _refcount) ||
-	    lo->off_compound_head != offsetof(struct page, compound_head) ||
+	    lo->off_compound_head != offsetof(struct page, SPAPR_PAGE_COMPOUND) ||
 	    lo->section_size_bits != SECTION_SIZE_BITS) {
 		pr_err("vmcoreinfo: struct page (%lu bytes, refcount at %lu) does not match this build (%zu, %zu): wrong kernel headers?\n",
 		       lo->page_size, lo->off_refcount, sizeof(struct page),
 		       offsetof(struct page, _refcount));
 		return -EINVAL;
+	}
+	if (spapr_compat_compound_is_mask()) {
+		pr_err("vmcoreinfo: this kernel keeps a mask, not the head's address, in a tail page's compound_info (HugeTLB vmemmap optimisation): not supported\n");
+		return -EOPNOTSUPP;
 	}
 	if (!srm_kernel_data_ok(lo->swapper_pg_dir)) {
 		pr_err("vmcoreinfo: swapper_pg_dir %lx outside the linear map\n",

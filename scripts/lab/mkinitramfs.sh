@@ -41,7 +41,9 @@ add_module() {
 	for dep in $(sed -n "s|^$rel: *||p" "$mods/modules.dep"); do
 		add_module "$dep"
 	done
-	local dst=$stage/lib/modules/$release/${rel%.xz}
+	# Debian compresses modules with xz (6.1, 6.12, 7.x); a .zst or a
+	# plain .ko is taken as well. busybox modprobe loads them plain.
+	local dst=$stage/lib/modules/$release/${rel%.ko*}.ko
 	mkdir -p "$(dirname "$dst")"
 	case $rel in
 	*.xz)	xz -dc "$mods/$rel" >"$dst" ;;

@@ -3,13 +3,17 @@
 # A private apt configuration under the build cache: it knows ppc64el and
 # amd64 and bookworm(-updates, -backports, -security), and never touches
 # the system's apt sources, architecture list or package state.
+# `papt_init trixie` makes a second one, in a directory of its own, for
+# Debian 13 (trixie, -updates, -backports, -security): the 7.x kernels
+# and their build root. The two never share lists, so what bookworm's
+# users resolve (busybox, QEMU's closure) cannot drift to trixie.
 #
 # The archives are the host's own: apt itself says which URIs its sources
 # (one-line or deb822) fetch, so the user's mirror is honoured, and the
 # host's apt.conf (proxies, retries) applies because only the lists, the
 # sources and the state are redirected. No archive is named in the tree.
 
-PAPT_DIR=${PAPT_DIR:-$CACHE/apt}
+PAPT_BASE_DIR=${PAPT_DIR:-$CACHE/apt}
 
 # papt_host_archives: "URI SUITE" for every suite the host's apt fetches.
 papt_host_archives() {
@@ -21,7 +25,11 @@ papt_host_archives() {
 	rm -rf "$empty"
 }
 
+# papt_init [RELEASE]: RELEASE is bookworm (default) or trixie.
 papt_init() {
+	PAPT_RELEASE=${1:-bookworm}
+	PAPT_DIR=$PAPT_BASE_DIR
+	[[ $PAPT_RELEASE == bookworm ]] || PAPT_DIR=$PAPT_BASE_DIR-$PAPT_RELEASE
 	mkdir -p "$PAPT_DIR"/{lists/partial,archives/partial,etc/preferences.d}
 	touch "$PAPT_DIR/status"
 	local archives main security suite
@@ -34,12 +42,15 @@ papt_init() {
 		echo "papt: the host's apt configuration names no Debian archive" >&2
 		return 1
 	fi
+	# For a build root's own sources (scripts/lib/buildroot.sh).
+	PAPT_MAIN=$main
+	PAPT_SECURITY=$security
 	local o="[arch=ppc64el,amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
 	{
-		for suite in bookworm bookworm-updates bookworm-backports; do
+		for suite in "$PAPT_RELEASE" "$PAPT_RELEASE-updates" "$PAPT_RELEASE-backports"; do
 			echo "deb $o $main $suite main"
 		done
-		[[ -z $security ]] || echo "deb $o $security bookworm-security main"
+		[[ -z $security ]] || echo "deb $o $security $PAPT_RELEASE-security main"
 	} >"$PAPT_DIR/etc/sources.list"
 	PAPT_OPTS=(
 		-o "Dir::State=$PAPT_DIR"
@@ -96,7 +107,10 @@ papt_download() {
 		file=$(compgen -G "$dest/${name}_${ver//:/%3a}_*.deb" || true)
 		[[ -n $file ]] && continue
 		echo "fetch: downloading $name:$arch=$ver" >&2
-		(cd "$dest" && apt-get "${PAPT_OPTS[@]}" download -qq "$name:$arch=$ver" >&2)
+		# Checked here: callers may test this function, which turns
+		# errexit off inside it.
+		(cd "$dest" && apt-get "${PAPT_OPTS[@]}" download -qq "$name:$arch=$ver" >&2) ||
+			return 1
 	done
 }
 
