@@ -1759,8 +1759,9 @@ static int t_v2_ddw_low(void) { return t_v2_ddw(1); }
 /*
  * What the child of t_exit() must have charged, in kB: its two buffers
  * (pinned by v1's maps or v2's registrations), in-tree v1's whole window
- * at ENABLE, the default window's table unless the window is fixed, and
- * on powernv v2's 64K window's table.
+ * at ENABLE, the default window's table (v2 over a fixed window: its
+ * user-address view, as large; v1 over a fixed window: nothing), and on
+ * powernv v2's 64K window's table.
  */
 static long child_want_kb(const struct fix *cf)
 {
@@ -1770,7 +1771,8 @@ static long child_want_kb(const struct fix *cf)
 	/* in-tree v1 charges its window once and no mapping */
 	if (opt_type == VFIO_SPAPR_TCE_IOMMU && opt_intree)
 		kb = dma32 / 1024;
-	if (!opt_fixed)
+	/* v2 over a fixed window: its user-address view, the same size */
+	if (!opt_fixed || opt_type == VFIO_SPAPR_TCE_v2_IOMMU)
 		kb += table_kb(12, dma32, 1);
 	if (opt_type == VFIO_SPAPR_TCE_v2_IOMMU && powernv)
 		kb += table_kb(16, DDW_SIZE, 1);
