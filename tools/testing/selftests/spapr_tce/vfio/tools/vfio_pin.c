@@ -39,6 +39,8 @@
 
 enum { PASS, FAIL, SKIP };
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define XFER	4000u
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define TCE4K	4096ull		/* v1 windows: the platform's 4K TCEs */
@@ -75,7 +77,9 @@ static void env_close(struct env *e)
 	}
 	if (e->container >= 0)
 		close(e->container);
-	e->container = e->group = e->device = -1;
+	e->container = -1;
+	e->group = -1;
+	e->device = -1;
 	e->bar = NULL;
 }
 
@@ -87,7 +91,7 @@ static int env_open(struct env *e, int type)
 	uint16_t cmd;
 
 	memset(e, 0, sizeof(*e));
-	e->container = e->group = e->device = -1;
+	e->device = -1;
 	e->container = open("/dev/vfio/vfio", O_RDWR);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", opt_group);
 	e->group = open(path, O_RDWR);
@@ -278,9 +282,8 @@ static int t_v1_memlock_distinct_pages(void)
 		maps++;
 		if (kb - kb0 != maps * pgsz / 1024 ||
 		    (kb - kb0) * 1024 < pins * pgsz) {
-			say("after %d single-TCE maps into %d pages: VmLck +%ld kB, want %ld; %ld pages (%ld kB) pinned",
-			    maps, maps, kb - kb0, maps * pgsz / 1024, pins,
-			    pins * pgsz / 1024);
+			say("%d maps, a page each: VmLck +%ld kB, want %ld; %ld kB pinned",
+			    maps, kb - kb0, maps * pgsz / 1024, pins * pgsz / 1024);
 			rc = FAIL;
 			break;
 		}
@@ -474,7 +477,7 @@ static int t_v2_thp_misaligned(void)
 		return SKIP;
 	}
 	if (pgsz >= 1 << 16) {
-		say("SKIP %ld-byte base pages: no 64K TCE can be misaligned; the 2M case needs a 2M window this machine's VFIO does not make",
+		say("SKIP %ld-byte pages: no 64K TCE is misaligned (2M would need a 2M window)",
 		    pgsz);
 		return SKIP;
 	}
@@ -575,7 +578,7 @@ static int t_v2_large_window_bounded(void)
 	}
 	/* the largest window of 4K TCEs the platform makes, 2^32 at most */
 	for (wsz = 1ull << 44; r && wsz >= 1ull << 40; wsz >>= 1)
-		for (i = 0; i < sizeof(lv) / sizeof(lv[0]) && r; i++)
+		for (i = 0; i < ARRAY_SIZE(lv) && r; i++)
 			if (lv[i] <= e.info.ddw.levels)
 				r = create_win(&e, 12, wsz, lv[i], &start);
 	wsz <<= 1;
@@ -627,7 +630,7 @@ static const struct tcase cases[] = {
 	  t_v2_large_window_bounded },
 };
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define NCASES ARRAY_SIZE(cases)
 
 /* one case in a child process; afterwards nothing may stay pinned */
 static int run_case(const struct tcase *c)
@@ -672,6 +675,13 @@ static int run_case(const struct tcase *c)
 	return rc;
 }
 
+static int usage(void)
+{
+	fprintf(stderr,
+		"Usage: vfio_pin --group N --dev ADDR [--case REGEX] [--list]\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -703,15 +713,12 @@ int main(int argc, char **argv)
 			list = true;
 			break;
 		default:
-			fprintf(stderr, "Usage: vfio_pin --group N --dev ADDR [--case REGEX] [--list]\n");
-			return 2;
+			return usage();
 		}
 	}
 	if ((pat && regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) ||
-	    (!list && (opt_group < 0 || !opt_dev))) {
-		fprintf(stderr, "Usage: vfio_pin --group N --dev ADDR [--case REGEX] [--list]\n");
-		return 2;
-	}
+	    (!list && (opt_group < 0 || !opt_dev)))
+		return usage();
 	for (i = 0; i < NCASES; i++)
 		if (!pat || !regexec(&re, cases[i].name, 0, NULL, 0)) {
 			n++;
@@ -742,8 +749,9 @@ int main(int argc, char **argv)
 		if (rc == PASS) {
 			printf("ok %d %s\n", k, cases[i].name);
 		} else if (rc == SKIP) {
-			printf("ok %d %s # SKIP %s\n", k, cases[i].name,
-			       strncmp(why, "SKIP ", 5) ? why : why + 5);
+			const char *r = strncmp(why, "SKIP ", 5) ? why : why + 5;
+
+			printf("ok %d %s # SKIP %s\n", k, cases[i].name, r);
 		} else {
 			printf("not ok %d %s\n# %s\n", k, cases[i].name, why);
 			failed++;
