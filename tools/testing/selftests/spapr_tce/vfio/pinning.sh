@@ -9,6 +9,18 @@
 . /lab/tests/lib.sh
 PIN=$(dirname "$0")/bin/vfio_pin
 
+# Validated on pseries and powernv9 only. On powernv8 (6.1) the first v1
+# case soft-locked the CPU under TCG with the fixed modules, cause not yet
+# found: not run there until it is.
+case $LAB_MACHINE in
+pseries|powernv9) ;;
+*)
+	tap_plan 1
+	tap_skip vfio_pinning "not validated on $LAB_MACHINE (powernv8: soft lockup in the first v1 case, under investigation)"
+	exit 0
+	;;
+esac
+
 edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
 dev=/sys/bus/pci/devices/$edu
 dmesg -c >/dev/null
