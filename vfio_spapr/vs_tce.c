@@ -207,7 +207,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	struct iommu_table *tbl = w->tbl;
 	unsigned long first = iova >> tbl->it_page_shift;
 	unsigned long last = first + (size >> tbl->it_page_shift);
-	unsigned long entry, steps = 0;
+	unsigned long entry, steps = 0, run = 0, nrun = 0;
 
 	/* Each TCE is an hcall on pseries: a table with none live is done. */
 	for (entry = first; entry < last && w->live; entry++) {
@@ -227,12 +227,27 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 			continue;
 		}
 		spin_lock(&c->tce_lock);
-		if (!iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir) &&
-		    vs_tce_was_live(c, w, entry, dir))
+		if (iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir))
+			dir = DMA_NONE;
+		else if (vs_tce_was_live(c, w, entry, dir))
 			vs_tce_gone(c, w, entry, hpa);
 		spin_unlock(&c->tce_lock);
+		if (dir == DMA_NONE)
+			continue;
+		/*
+		 * Invalidate only runs of TCEs that changed: PHB3 invalidates
+		 * entry by entry, and the range may be a window of 2^32.
+		 */
+		if (nrun && run + nrun != entry) {
+			iommu_tce_kill(tbl, run, nrun);
+			nrun = 0;
+		}
+		if (!nrun)
+			run = entry;
+		nrun++;
 	}
-	iommu_tce_kill(tbl, first, last - first);
+	if (nrun)
+		iommu_tce_kill(tbl, run, nrun);
 	/* Only gives back: cannot fail. */
 	if (!c->v2)
 		vs_v1_settle(c, c->v1_held);
