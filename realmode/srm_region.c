@@ -7,9 +7,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <spapr_tce/srm_tce_shift.h>
 #include "srm_internal.h"
 
 #define SRM_PER_CHUNK	(PAGE_SIZE / sizeof(u64))
@@ -90,6 +92,27 @@ void srm_region_set_hpa(struct srm_region *r, u64 i, u64 hpa)
 	r->chunks[i / SRM_PER_CHUNK][i % SRM_PER_CHUNK] = hpa;
 }
 EXPORT_SYMBOL_GPL(srm_region_set_hpa);
+
+/**
+ * srm_page_tce_shift() - the largest TCE page a pinned page can back.
+ * @page: a page pinned for the user address @ua
+ * @ua: the user address @page is mapped at
+ *
+ * Only hugetlb pages count as large: a transparent huge page or another
+ * large folio may sit at any alignment (after mremap()), see
+ * srm_tce_shift_limit(). Virtual mode.
+ *
+ * Return: log2 of the largest TCE page size @page can back at @ua.
+ */
+unsigned int srm_page_tce_shift(struct page *page, u64 ua)
+{
+	struct page *head = compound_head(page);
+
+	return srm_tce_shift_limit(ua & PAGE_MASK, page_to_phys(page),
+				   PAGE_SHIFT, PageHuge(head),
+				   page_shift(head));
+}
+EXPORT_SYMBOL_GPL(srm_page_tce_shift);
 
 /**
  * srm_region_set_max_shift() - the largest page size backing the region.

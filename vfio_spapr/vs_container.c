@@ -31,6 +31,8 @@ static void *vs_open(unsigned long arg)
 	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->regs);
+	xa_init(&c->v1_tces);
+	xa_init(&c->v1_pages);
 	c->v2 = arg == VFIO_SPAPR_TCE_v2_IOMMU;
 	c->core = srm_core_get();
 	atomic64_inc(&vs_stats.containers);
@@ -86,6 +88,10 @@ static void vs_release(void *data)
 	vs_orphans_reap(c->vmm);
 	if (c->mm && !c->v2)
 		vs_uncharge(c->mm, c->v1_charged);
+	/* Every window was cleared: no TCE of ours, no page held. */
+	WARN_ON(!xa_empty(&c->v1_tces) || !xa_empty(&c->v1_pages));
+	xa_destroy(&c->v1_tces);
+	xa_destroy(&c->v1_pages);
 	mutex_unlock(&c->lock);
 	if (c->vmm)
 		vs_mm_put(c->vmm);

@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/xarray.h>
 #include <asm/iommu.h>
 #include <spapr_tce/compat.h>
 #include <spapr_tce/realmode.h>
@@ -87,7 +88,14 @@ struct vs_container {
 	struct mm_struct *mm;		/* mmgrab'd at first use */
 	struct vs_mm *vmm;		/* v2 */
 	struct srm_core *core;
-	u64 v1_live_bytes;		/* v1: bytes mapped by live TCEs */
+	/*
+	 * v1: what each live TCE pinned, by its bus address in 4K units
+	 * (the pfn), and how many TCEs hold each pinned page: locked_vm is
+	 * charged per distinct page (v1_held), whatever the TCE size.
+	 */
+	struct xarray v1_tces;
+	struct xarray v1_pages;
+	unsigned long v1_held;		/* v1: pages in v1_pages */
 	unsigned long v1_charged;	/* v1: pages charged for them */
 	struct vs_window win[IOMMU_TABLE_GROUP_MAX_TABLES];
 	struct list_head groups;

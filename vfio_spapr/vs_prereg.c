@@ -145,7 +145,9 @@ static void vs_unpin(struct vs_region *r, u64 npages)
 /*
  * Pins the range for long-term DMA and records each page. The largest
  * TCE page the region can back is bounded by the alignment of the range
- * and by the smallest (compound) page behind it.
+ * and by what each page can back (srm_page_tce_shift(): a hugetlb page
+ * its size, if physically aligned like its user address; any other page,
+ * a transparent huge one too, only itself).
  */
 static long vs_pin(struct vs_region *r)
 {
@@ -170,12 +172,11 @@ static long vs_pin(struct vs_region *r)
 			break;
 		}
 		for (i = 0; i < got; i++) {
-			struct page *head = compound_head(pages[i]);
+			u64 ua = r->ua + ((done + i) << PAGE_SHIFT);
 
 			srm_region_set_hpa(r->srm, done + i,
 					   page_to_phys(pages[i]));
-			shift = min_t(unsigned int, shift,
-				      PAGE_SHIFT + compound_order(head));
+			shift = min(shift, srm_page_tce_shift(pages[i], ua));
 		}
 		done += got;
 		atomic64_add(got, &vs_stats.pinned_pages);

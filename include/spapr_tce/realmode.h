@@ -54,6 +54,7 @@ bool srm_rm_addr_ok(struct srm_core *core, const void *p, size_t size);
 struct srm_region *srm_region_alloc(u64 ua, u64 entries, gfp_t gfp);
 void srm_region_free(struct srm_region *r);
 void srm_region_set_hpa(struct srm_region *r, u64 i, u64 hpa);
+unsigned int srm_page_tce_shift(struct page *page, u64 ua);
 void srm_region_set_max_shift(struct srm_region *r, unsigned int shift);
 unsigned int srm_region_max_shift(const struct srm_region *r);
 u64 srm_region_ua(const struct srm_region *r);

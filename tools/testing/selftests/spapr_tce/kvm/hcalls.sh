@@ -103,6 +103,7 @@ n=$(count_vmm)			# stock, plain
 n=$((n + 1))			# the put/get loop under stock
 if [ $vfio = 1 ]; then
 	n=$((n + 1 + 2 * $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x)))
+	n=$((n + $(count_vmm --case '^vfio_v1_' --vfio-group 0 --vfio-dev x)))
 else
 	n=$((n + 1))
 fi
@@ -178,10 +179,14 @@ if [ $vfio = 1 ]; then
 		rmmod vfio_iommu_spapr_tce
 		echo 1 >/sys/module/vfio_spapr/parameters/container
 		tap_vmm stock_ours_container_ $V --vfio-path user
+		# the same with a v1 container: KVM links its default window
+		tap_vmm stock_ours_v1_ --case '^vfio_v1_' --vfio-group "$group" \
+			--vfio-dev "$edu" --vfio-path user --vfio-v1
 	else
 		tap_fail "bind_edu_to_vfio_pci" "$(dmesg | grep -m1 vfio)"
 		vfio=0
-		for i in $(seq $((2 * $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x)))); do
+		for i in $(seq $((2 * $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x) +
+			$(count_vmm --case '^vfio_v1_' --vfio-group 0 --vfio-dev x)))); do
 			tap_fail "vfio_case_not_run" "edu did not bind"
 		done
 	fi

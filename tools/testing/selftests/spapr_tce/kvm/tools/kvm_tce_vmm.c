@@ -6,7 +6,7 @@
  * whether the host kernel answered it or it came out to userspace.
  *
  *   kvm_tce_vmm [--list] [--case REGEX] [--vfio-group N --vfio-dev ADDR
- *               --vfio-path kernel|user [--intree]] [--ours]
+ *               --vfio-path kernel|user [--intree] [--vfio-v1]] [--ours]
  *   kvm_tce_vmm --loop putget [--count N]       (until SIGUSR1 or N)
  *   kvm_tce_vmm --bench OP:N[,OP:N]... --table user|kernel|vfio ...
  *
@@ -223,6 +223,7 @@ static const char *opt_vfio_dev;
 static int opt_vfio_group = -1;
 static bool opt_vfio_user;	/* VFIO-linked H_PUT_TCE expected in userspace */
 static bool opt_intree, opt_ours;
+static bool opt_vfio_v1;	/* a v1 container: its default window is linked */
 static const char *opt_prefix = "";	/* before every TAP name */
 static long host_pgsz;
 static volatile sig_atomic_t stop_loop;
@@ -1461,6 +1462,30 @@ static bool all_c3(const uint8_t *p)
 	return true;
 }
 
+/*
+ * v1: no preregistration and no window of our own; the default window is
+ * what KVM links, and a dynamic container makes it at the first MAP.
+ */
+static int vfio_v1_window(struct vfio *f,
+			  const struct vfio_iommu_spapr_tce_info *info)
+{
+	long r = xioctl(f->container, VFIO_IOMMU_ENABLE, NULL);
+
+	if (!r)
+		r = vfio_map(f, info->dma32_window_start, vm.ram + DATA_GPA,
+			     4096, VFIO_DMA_MAP_FLAG_READ);
+	if (!r)
+		r = vfio_unmap(f, info->dma32_window_start, 4096);
+	if (r) {
+		say("v1 ENABLE and first MAP: %s", strerror(-r));
+		return -1;
+	}
+	f->win_start = info->dma32_window_start;
+	f->win_size = info->dma32_window_size < VFIO_WIN ?
+		      info->dma32_window_size : VFIO_WIN;
+	return 0;
+}
+
 static int vfio_open(struct vfio *f)
 {
 	struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof(info) };
@@ -1481,9 +1506,11 @@ static int vfio_open(struct vfio *f)
 	}
 	f->groupno = opt_vfio_group;
 	if (ioctl(f->group, VFIO_GROUP_SET_CONTAINER, &f->container) ||
-	    ioctl(f->container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU) ||
+	    ioctl(f->container, VFIO_SET_IOMMU, opt_vfio_v1 ?
+		  VFIO_SPAPR_TCE_IOMMU : VFIO_SPAPR_TCE_v2_IOMMU) ||
 	    ioctl(f->container, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info)) {
-		say("container setup (v2): %s", strerror(errno));
+		say("container setup (%s): %s", opt_vfio_v1 ? "v1" : "v2",
+		    strerror(errno));
 		return -1;
 	}
 	f->device = ioctl(f->group, VFIO_GROUP_GET_DEVICE_FD, opt_vfio_dev);
@@ -1516,6 +1543,8 @@ static int vfio_open(struct vfio *f)
 		say("edu does not answer (ident %#x)", *(volatile uint32_t *)f->bar);
 		return -1;
 	}
+	if (opt_vfio_v1)
+		return vfio_v1_window(f, &info);
 	/* the first half of guest RAM is preregistered, the rest is not */
 	f->reg_size = HIGH_GPA;
 	reg.vaddr = (uintptr_t)vm.ram;
@@ -1827,6 +1856,54 @@ static int t_vfio_unregister_busy(uint32_t shift)
 	return PASS;
 }
 
+/*
+ * A v1 container's window linked to the guest: the guest maps a page
+ * (stock answers in userspace: v1 memory is not preregistered, so the VMM
+ * maps it with MAP_DMA, pinning it) and clears it again with
+ * H_PUT_TCE(ioba, 0). The stock handler clears the hardware TCE itself
+ * before it gives up (kvmppc_clear_tce()); whatever path the clear takes,
+ * once the container is gone the page must not stay pinned.
+ */
+static int t_vfio_v1_clear_close(uint32_t shift)
+{
+	long pins0, pins1;
+	struct hres h;
+	int i;
+
+	(void)shift;
+	if (!opt_vfio_v1) {
+		say("SKIP needs a v1 container (--vfio-v1)");
+		return SKIP;
+	}
+	pins0 = pins_outstanding();
+	CHECK(pins0 >= 0, "no FOLL_PIN counters");
+	if (hcall(&vm, &h, H_PUT_TCE, VFIO_LIOBN, V_IOBA(1), V_TCE(1), 0))
+		return FAIL;
+	pins1 = pins_outstanding();
+	diag("guest H_PUT_TCE(%#llx, GPA %#llx): %s %s, %ld more pages pinned",
+	     (unsigned long long)V_IOBA(1), (unsigned long long)V_GPA(1),
+	     hname(h.ret), h.user ? "in userspace" : "in the kernel",
+	     pins1 - pins0);
+	CHECK(h.ret == H_SUCCESS && pins1 == pins0 + 1,
+	      "guest map: %s, %ld pages pinned, want 1", hname(h.ret),
+	      pins1 - pins0);
+	if (hcall(&vm, &h, H_PUT_TCE, VFIO_LIOBN, V_IOBA(1), 0, 0))
+		return FAIL;
+	diag("guest H_PUT_TCE(%#llx, 0): %s %s, %ld pages still pinned",
+	     (unsigned long long)V_IOBA(1), hname(h.ret),
+	     h.user ? "in userspace" : "in the kernel",
+	     pins_outstanding() - pins0);
+	CHECK(h.ret == H_SUCCESS, "guest clear: %s", hname(h.ret));
+	vfio_close(&vm.v);
+	vm.have_vfio = false;
+	for (i = 0; i < 100 && pins_outstanding() != pins0; i++)
+		usleep(50000);
+	CHECK(pins_outstanding() == pins0,
+	      "%ld pages still pinned after the guest cleared its TCE and the container went",
+	      pins_outstanding() - pins0);
+	return PASS;
+}
+
 /* ------------------------------------------------------------------ */
 
 struct tcase {
@@ -1864,6 +1941,8 @@ static const struct tcase cases[] = {
 	{ "vfio_unregistered_ram_userspace_no_mapping_left", t_vfio_unregistered, false, true },
 	{ "vfio_unknown_liobn_userspace_no_mapping_left", t_vfio_unknown_liobn, false, true },
 	{ "vfio_unregister_busy_while_guest_tce_maps_it", t_vfio_unregister_busy, false, true },
+	{ "vfio_v1_guest_clear_then_close_leaves_nothing_pinned", t_vfio_v1_clear_close,
+	  false, true },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -2241,7 +2320,7 @@ static void print_help(void)
 {
 	fprintf(stderr,
 		"Usage: kvm_tce_vmm [--list] [--case REGEX] [--vfio-group N --vfio-dev ADDR\n"
-		"                   --vfio-path kernel|user [--intree]] [--ours]\n"
+		"                   --vfio-path kernel|user [--intree] [--vfio-v1]] [--ours]\n"
 		"       kvm_tce_vmm --caps\n"
 		"       kvm_tce_vmm --loop putget [--count N]\n"
 		"       kvm_tce_vmm --bench OP:N[,OP:N]... --table user|kernel|vfio [--label L]\n"
@@ -2266,6 +2345,7 @@ int main(int argc, char **argv)
 		{ "count", 1, NULL, 'n' }, { "bench", 1, NULL, 'b' },
 		{ "table", 1, NULL, 't' }, { "label", 1, NULL, 'a' },
 		{ "prefix", 1, NULL, 'P' }, { "caps", 0, NULL, 'C' },
+		{ "vfio-v1", 0, NULL, '1' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pat = NULL, *loop = NULL, *bop = NULL, *btable = "kernel";
@@ -2322,6 +2402,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			caps = true;
+			break;
+		case '1':
+			opt_vfio_v1 = true;
 			break;
 		default:
 			print_help();
