@@ -26,11 +26,15 @@ KERNELS=${KERNELS:-6.1 6.12}
 # CPU cannot show: the racing thread never runs inside a window that has
 # interrupts off (the list-page race of kvm_tce oopsed there, and only
 # there, before it was fixed).
-MACHINES=${MACHINES:-$LAB_MACHINES powernv9+smp2}
+# powernv9+install is powernv9 booted for the install test alone: it
+# needs the state of a fresh boot (no vfio, kvm_hv or group claimed
+# before it), which the other tests of a boot do not leave.
+MACHINES=${MACHINES:-$LAB_MACHINES powernv9+smp2 powernv9+install}
 machine_runs() {	# machine_runs MACHINE TEST: the lab variant runs it
 	case $1 in
 	*+smp2) [[ $2 == kvm-* ]] ;;
-	*) true ;;
+	*+install) [[ $2 == install-* ]] ;;
+	*) [[ $2 != install-* ]] ;;
 	esac
 }
 JOBS=${JOBS:-2}

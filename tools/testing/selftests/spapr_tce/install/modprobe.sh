@@ -27,7 +27,7 @@ HELPER=/lab/tests/bin/vfio-container
 OURS="spapr_realmode vfio_spapr kvm_tce"
 MARK="install-modprobe selftest start $$"
 
-tap_plan 9
+tap_plan 10
 echo "$MARK" >/dev/kmsg
 if [ ! -x "$KMOD" ] || [ ! -d "$STAGE/updates" ] || [ ! -f "$STAGE/spapr-tce.conf" ]; then
 	why="no kmod tree or no make install stage (check.sh adds them)"
@@ -41,6 +41,7 @@ if [ ! -x "$KMOD" ] || [ ! -d "$STAGE/updates" ] || [ ! -f "$STAGE/spapr-tce.con
 		kernel_log_clean; do
 		tap_skip "$c" "$why"
 	done
+	tap_skip starts_from_the_stock_state "$why"
 	exit 0
 fi
 
@@ -69,10 +70,35 @@ indexed() {
 }
 tap_check depmod_indexes_our_modules_in_updates indexed
 
-# The stock state to begin with: nothing of ours, no in-tree driver.
-for m in kvm_tce vfio_spapr spapr_realmode vfio_iommu_spapr_tce; do
-	rmmod "$m" 2>/dev/null
+# The edu devices go and come back: before v6.4 the enablement's blocking
+# domain stays cached in every group it served and keeps vfio_spapr until
+# the group goes (Documentation/vfio-enable.rst), as a reboot would.
+edus_remove() {
+	for d in $(edu_devices); do
+		echo "$d" >/sys/bus/pci/drivers/vfio-pci/unbind 2>/dev/null
+		echo >"/sys/bus/pci/devices/$d/driver_override"
+		echo 1 >"/sys/bus/pci/devices/$d/remove"
+	done
+}
+
+# The stock state to begin with, as after a boot: nothing of ours, no
+# in-tree driver, and no kvm_hv (its soft dependency acts when it loads).
+# Earlier tests of the same boot may have loaded any of them.
+edus_remove
+for m in kvm_tce vfio_spapr spapr_realmode vfio_iommu_spapr_tce kvm_hv; do
+	! loaded "$m" || rmmod "$m" 2>/dev/null
 done
+# vfio_pci and vfio too: their soft dependencies act only when they load.
+for m in vfio_pci vfio; do
+	! loaded "$m" || "$MP" -r "$m" 2>/dev/null
+done
+echo 1 >/sys/bus/pci/rescan
+stock() {
+	for m in $OURS vfio_iommu_spapr_tce kvm_hv vfio_pci vfio; do
+		! loaded "$m" || { echo "# $m is still loaded"; return 1; }
+	done
+}
+tap_check starts_from_the_stock_state stock
 
 brings_ours() {
 	"$MP" vfio-pci || return 1
@@ -94,14 +120,9 @@ else
 	tap_skip modprobe_kvm_hv_brings_kvm_tce "kvm_hv does not load on $LAB_MACHINE (no hypervisor mode)"
 fi
 
-# Uninstall: unbind, unload, remove the files, index again. Before v6.4
-# the enablement's blocking domain stays cached in a group it served and
-# keeps vfio_spapr until the group goes (Documentation/vfio-enable.rst),
-# so the device is removed and, once we are gone, rescanned, as a host
-# would by rebooting.
-echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind 2>/dev/null
-echo >"/sys/bus/pci/devices/$edu/driver_override"
-echo 1 >"/sys/bus/pci/devices/$edu/remove"
+# Uninstall: unbind, unload, remove the files, index again (the devices
+# go and come back for the enablement's sake, as above).
+edus_remove
 uninstalled() {
 	for m in kvm_tce vfio_pci vfio_spapr spapr_realmode; do
 		! loaded "$m" || "$MP" -r "$m" || return 1
