@@ -38,9 +38,7 @@ papt_closure "$DEBS" "kmod:ppc64el=$ver"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-for deb in "$DEBS"/*.deb; do
-	dpkg -x "$deb" "$stage"
-done
+papt_unpack "$DEBS" "$stage"
 
 rm -rf "$OUT"
 mkdir -p "$OUT/root/bin"
@@ -48,9 +46,6 @@ cp -a "$stage/bin/kmod" "$OUT/root/bin/"
 elf_closure "$stage" "$OUT/root" bin/kmod
 {
 	echo "kmod:ppc64el $ver, closure from apt:"
-	for deb in "$DEBS"/*.deb; do
-		# shellcheck disable=SC2016 # dpkg-deb's own ${field} syntax
-		dpkg-deb --showformat='  ${Package}:${Architecture} ${Version}\n' -W "$deb"
-	done
+	papt_list "$DEBS"
 } >"$OUT/versions.txt"
 echo "fetch-kmod: $(du -sh "$OUT/root" | cut -f1) in $OUT/root" >&2

@@ -47,9 +47,7 @@ papt_closure "$DEBS" "qemu-system-ppc:ppc64el=$ver"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-for deb in "$DEBS"/*.deb; do
-	dpkg -x "$deb" "$stage"
-done
+papt_unpack "$DEBS" "$stage"
 
 rm -rf "$OUT"
 mkdir -p "$OUT/root/usr/bin" "$OUT/root/usr/share/qemu"
@@ -64,9 +62,6 @@ done
 
 {
 	echo "qemu-system-ppc:ppc64el $ver (bookworm), closure from apt:"
-	for deb in "$DEBS"/*.deb; do
-		# shellcheck disable=SC2016 # dpkg-deb's own ${field} syntax
-		dpkg-deb --showformat='  ${Package}:${Architecture} ${Version}\n' -W "$deb"
-	done
+	papt_list "$DEBS"
 } >"$OUT/versions.txt"
 echo "fetch-qemu: $(du -sh "$OUT/root" | cut -f1) in $OUT/root" >&2

@@ -129,3 +129,21 @@ papt_closure() {
 	fi
 	"${resolve[@]}" -qq --download-only install "$@" >&2
 }
+
+# papt_unpack DIR STAGE: every package in DIR unpacked into STAGE.
+papt_unpack() {
+	local deb
+	for deb in "$1"/*.deb; do
+		dpkg -x "$deb" "$2"
+	done
+}
+
+# papt_list DIR: "  package:arch version", one a line, for every package in
+# DIR (what a versions.txt records of a closure).
+papt_list() {
+	local deb
+	for deb in "$1"/*.deb; do
+		# shellcheck disable=SC2016 # dpkg-deb's own ${field} syntax
+		dpkg-deb --showformat='  ${Package}:${Architecture} ${Version}\n' -W "$deb"
+	done
+}
