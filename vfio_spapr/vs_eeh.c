@@ -50,10 +50,28 @@ static long vs_eeh_one(struct eeh_pe *pe, const struct vfio_eeh_pe_op *op)
 	return -EINVAL;
 }
 
+/* every group of the container has a PE (and there is a group) */
+static bool vs_eeh_has_pe(struct vs_container *c)
+{
+	struct vs_group *g;
+	bool ok;
+
+	mutex_lock(&c->lock);
+	ok = !list_empty(&c->groups);
+	list_for_each_entry(g, &c->groups, node)
+		ok = ok && eeh_iommu_group_to_pe(g->grp);
+	mutex_unlock(&c->lock);
+	return ok;
+}
+
 /**
  * vs_eeh_pe_op() - VFIO_EEH_PE_OP on every group of the container.
  * @c: the container
  * @arg: user pointer to struct vfio_eeh_pe_op
+ *
+ * A container without a PE answers -ENODEV before its argument is
+ * read, as the in-tree driver does: on a platform without EEH a VMM
+ * sees the same answer whatever it passes.
  *
  * Return: the first non-zero result (a state for GET_STATE), -ENODEV
  * without a group or PE, -EINVAL for a bad argument.
@@ -65,6 +83,8 @@ long vs_eeh_pe_op(struct vs_container *c, unsigned long arg)
 	struct vs_group *g;
 	long ret;
 
+	if (!vs_eeh_has_pe(c))
+		return -ENODEV;
 	ret = vs_copy_arg(&op, arg, minsz, 0);
 	if (ret)
 		return ret;
@@ -75,6 +95,7 @@ long vs_eeh_pe_op(struct vs_container *c, unsigned long arg)
 		if (copy_from_user(&op, (void __user *)arg, minsz))
 			return -EFAULT;
 	}
+	/* a group may have gone since: its PE is looked up again */
 	ret = -ENODEV;
 	mutex_lock(&c->lock);
 	list_for_each_entry(g, &c->groups, node) {
