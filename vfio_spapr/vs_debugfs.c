@@ -28,6 +28,7 @@ static int vs_stats_show(struct seq_file *m, void *v)
 		{ "tces_set", &vs_stats.tces_set },
 		{ "tces_cleared", &vs_stats.tces_cleared },
 		{ "windows_created", &vs_stats.windows_created },
+		{ "eeh_ops", &vs_stats.eeh_ops },
 	};
 	int i;
 

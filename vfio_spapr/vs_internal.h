@@ -112,6 +112,7 @@ struct vs_stats {
 	atomic64_t charged_pages;
 	atomic64_t regions;
 	atomic64_t windows_created;
+	atomic64_t eeh_ops;
 };
 
 extern struct vs_stats vs_stats;

@@ -70,6 +70,9 @@ line ~ /^L2\| E2E-L2-WRITE-END/ {
 	t_we = t; w_want = $4; w_got = $5; sub(/want=/, "", w_want); sub(/got=/, "", w_got)
 }
 line ~ /^L2\| E2E-L2-FAIL/ { l2fail = line }
+line ~ /^L2\| E2E-L2-EEH / {
+	l2eeh = substr(line, 16); split(line, ew, /[ =]/); eeh_on = ew[4]; eeh_pe = ew[6]
+}
 line ~ BAD {
 	nbad++
 	if (line ~ /WARNING: .* kvm_spapr_tce_release_vfio_group/) stock_warn++
@@ -133,6 +136,18 @@ END {
 	fact(ENVIRON["E2E_HOST_TAIL"] == ENVIRON["E2E_PATTERN"], "host_image_holds_l2_write",
 		"image tail " ENVIRON["E2E_HOST_TAIL"])
 	fact(kr > 0 || ur > 0, "l2_read_dma_mapped_by_tce_hcalls", "no TCE hcall on LIOBN 0x80000100 during the read")
+	# EEH from L2 (guest-init): enabled on the PE of its passed-through
+	# device, and its state read answered by our container (config c).
+	say("  L2 EEH: " (l2eeh == "" ? "no report" : l2eeh) \
+		"; vfio_spapr EEH ops for L2's state read " delta("eeh-begin", "eeh-end", "vs_eeh_ops") \
+		", whole run " delta("qemu-start", "qemu-exit", "vs_eeh_ops"))
+	if (cfg == "c") {
+		fact(eeh_on == "on" && eeh_pe != "none" && eeh_pe != "",
+			"l2_eeh_enabled_on_passed_through_device_pe", "L2: " l2eeh)
+		fact(delta("eeh-begin", "eeh-end", "vs_eeh_ops") > 0,
+			"l2_eeh_state_read_answered_by_our_container",
+			"vfio_spapr eeh_ops " count("eeh-begin", "vs_eeh_ops") " -> " count("eeh-end", "vs_eeh_ops"))
+	}
 	if (cfg == "b")
 		fact(kr > 0 && ur == 0, "tce_hcalls_served_in_kernel", "kernel " kr - ur ", QEMU " ur)
 	else if (cfg == "a")

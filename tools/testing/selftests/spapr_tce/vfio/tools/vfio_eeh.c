@@ -103,8 +103,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* before any IOMMU driver serves the container: the core answers */
-	answer("extension_eeh_bare_container", xioctl(container, VFIO_CHECK_EXTENSION,
-						       (void *)VFIO_EEH));
+	answer("extension_eeh_bare_container",
+	       xioctl(container, VFIO_CHECK_EXTENSION, (void *)VFIO_EEH));
 	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container)) {
 		perror("GROUP_SET_CONTAINER");
 		return 1;
@@ -118,8 +118,8 @@ int main(int argc, char **argv)
 	}
 	answer("extension_eeh", xioctl(container, VFIO_CHECK_EXTENSION,
 				       (void *)VFIO_EEH));
-	answer("extension_eeh_asked_for_5_plus_1", xioctl(container, VFIO_CHECK_EXTENSION,
-							   (void *)(VFIO_EEH + 1)));
+	answer("extension_eeh_asked_for_5_plus_1",
+	       xioctl(container, VFIO_CHECK_EXTENSION, (void *)(VFIO_EEH + 1)));
 	/* argument checks: a short argsz, unknown flags, an unknown op */
 	answer("pe_op_argsz_short", pe_op(VFIO_EEH_PE_GET_STATE, 8, 0));
 	answer("pe_op_flags_unknown", pe_op(VFIO_EEH_PE_GET_STATE,

@@ -41,6 +41,7 @@
 #define REMOVE_WAIT_MS	60000
 #define DETACH_WAIT_MS	15000
 #define STATS		"/sys/kernel/debug/vfio_spapr/stats"
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char * const cases[] = {
 	"a_and_b_dma_round_trip_before_removal",
@@ -109,7 +110,7 @@ static void counters_read(long *v)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
 		v[i] = stat_of(counters[i]);
 }
 
@@ -267,16 +268,27 @@ int main(int argc, char **argv)
 			{ "dma", 0, NULL, 'm' }, { "list", 0, NULL, 'l' },
 			{ } }, NULL)) != -1) {
 		switch (c) {
-		case 'g': grp[0] = atoi(optarg); break;
-		case 'd': dev[0] = optarg; break;
-		case 'G': grp[1] = atoi(optarg); break;
-		case 'D': dev[1] = optarg; break;
-		case 'm': dma_only = true; break;
+		case 'g':
+			grp[0] = atoi(optarg);
+			break;
+		case 'd':
+			dev[0] = optarg;
+			break;
+		case 'G':
+			grp[1] = atoi(optarg);
+			break;
+		case 'D':
+			dev[1] = optarg;
+			break;
+		case 'm':
+			dma_only = true;
+			break;
 		case 'l':
-			for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(cases); i++)
 				printf("%s\n", cases[i]);
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (grp[0] < 0 || !dev[0] || (!dma_only && (grp[1] < 0 || !dev[1]))) {
@@ -387,9 +399,10 @@ int main(int argc, char **argv)
 		rm = xioctl(a.container, VFIO_IOMMU_MAP_DMA, &map);
 		re = xioctl(a.container, VFIO_EEH_PE_OP, &op);
 		ru = xioctl(a.container, VFIO_IOMMU_UNMAP_DMA, &unmap);
-		diag("container A: GET_INFO %s, MAP_DMA over a live TCE %s, EEH GET_STATE %s, UNMAP_DMA %s (%llu bytes)",
-		     err_name(ri), err_name(rm), err_name(re), err_name(ru),
-		     (unsigned long long)unmap.size);
+		diag("container A: GET_INFO %s, MAP_DMA over a live TCE %s",
+		     err_name(ri), err_name(rm));
+		diag("container A: EEH GET_STATE %s, UNMAP_DMA %s (%llu bytes)",
+		     err_name(re), err_name(ru), (unsigned long long)unmap.size);
 		if (!gone) {
 			/* still attached: the mapping is live until unmapped */
 			ok = ri == 0 && rm == -EBUSY && ru == 0 &&
