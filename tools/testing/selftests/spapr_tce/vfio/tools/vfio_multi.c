@@ -56,8 +56,11 @@ struct mg {
 static void mg_init(struct mg *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->ctr = m->grp[0] = m->grp[1] = -1;
-	m->dev[0].fd = m->dev[1].fd = -1;
+	m->ctr = -1;
+	m->grp[0] = -1;
+	m->grp[1] = -1;
+	m->dev[0].fd = -1;
+	m->dev[1].fd = -1;
 	m->join = 1;
 }
 
@@ -73,7 +76,9 @@ static void mg_close(struct mg *m)
 		close(m->grp[1]);
 	if (m->ctr >= 0)
 		close(m->ctr);
-	m->ctr = m->grp[0] = m->grp[1] = -1;
+	m->ctr = -1;
+	m->grp[0] = -1;
+	m->grp[1] = -1;
 	m->registered = false;
 }
 
@@ -230,7 +235,9 @@ static const char *type_name(void)
 
 static int need_shared(void)
 {
-	say("SKIP %s", "pseries: every DMA window is its PE's own (a fixed window before v6.4, a hypervisor window made for one PE after), so a second group is refused (-EBUSY, the next case)");
+	say("SKIP %s %s %s", "pseries: every DMA window is its PE's own",
+	    "(a fixed window before v6.4, a hypervisor window made for one PE after),",
+	    "so a second group is refused (-EBUSY, its own case)");
 	return SKIP;
 }
 
@@ -273,7 +280,8 @@ static int t_refused(void)
 	mg_init(&m);
 	mg_init(&n);
 	if (opt_shared) {
-		say("SKIP %s", "powernv: one table is programmed into every group, a second group joins (the case before)");
+		say("SKIP %s %s", "powernv: one table is programmed into every group,",
+		    "a second group joins (its own case)");
 		return SKIP;
 	}
 	CHECK(buf, "mmap: %s", strerror(errno));
@@ -282,7 +290,7 @@ static int t_refused(void)
 	iova = pick_iova(&m);
 	r = lv_map(m.ctr, iova, buf, len);
 	/* the finding this case was written for: joined, then nothing works */
-	CHECK(m.join == -EBUSY, "SET_CONTAINER of group B into A's %s container: %s, want EBUSY; then A's MAP: %s",
+	CHECK(m.join == -EBUSY, "B into A's %s container: %s, want EBUSY; A's MAP then: %s",
 	      type_name(), lv_err(m.join), lv_err(r));
 	CHECK(r == 0, "A's MAP after B was refused: %s", lv_err(r));
 	fill(buf, XFER, 0x3a01);
@@ -293,7 +301,8 @@ static int t_refused(void)
 	if (mg_open(&n, 1, false, true, buf, len))
 		return FAIL;
 	r = lv_map(n.ctr, iova, buf, len);
-	CHECK(r == 0, "B's own container: MAP of the same buffer: %s", lv_err(r));
+	CHECK(r == 0, "B's own container: MAP of the same buffer: %s",
+	      lv_err(r));
 	/* B reads what A wrote and writes it further on */
 	if (copy_through(&n.dev[0], "B", buf, iova, XFER, 2 * XFER, 0x3a01) !=
 	    PASS) {
@@ -436,7 +445,7 @@ static bool acct_same(const struct acct *a, const struct acct *b,
 {
 	if (!memcmp(a, b, sizeof(*a)))
 		return true;
-	say("%s: VmLck %ld kB (was %ld), pinned %ld (%ld), charged %ld (%ld), live TCEs %ld (%ld), regions %ld (%ld)",
+	say("%s: VmLck %ld kB (%ld), pinned %ld (%ld), charged %ld (%ld), TCEs %ld (%ld), regs %ld (%ld)",
 	    when, b->kb, a->kb, b->pinned, a->pinned, b->charged, a->charged,
 	    b->live, a->live, b->regions, a->regions);
 	return false;
@@ -518,8 +527,10 @@ out:
 /* Documented, and not buildable in the lab: say why. */
 static int t_incompatible(void)
 {
-	say("SKIP %s %s", "every group of a lab machine has the same table ops (powernv: one PHB model; pseries: one ops for every PHB, or none before v6.4);",
-	    "an -EPERM pair needs PEs of two kinds in one machine (e.g. an NVLink NPU beside a PHB), which QEMU does not emulate");
+	say("SKIP %s %s %s %s", "every group of a lab machine has the same table ops",
+	    "(powernv: one PHB model; pseries: one ops for every PHB, or none before v6.4);",
+	    "an -EPERM pair needs PEs of two kinds in one machine",
+	    "(e.g. an NVLink NPU beside a PHB), which QEMU does not emulate");
 	return SKIP;
 }
 
@@ -538,7 +549,8 @@ static const struct tcase cases[] = {
 	{ "incompatible_table_ops_refused_eperm", t_incompatible, true },
 };
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NCASES ARRAY_SIZE(cases)
 
 /* one case in a child: whatever it leaves open goes with the child */
 static int run_case(const struct tcase *c)
@@ -582,7 +594,8 @@ static int run_case(const struct tcase *c)
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: vfio_multi --type v1|v2 --windows shared|own --group-a N --dev-a BDF --group-b M --dev-b BDF [--case REGEX] [--list]\n");
+	fprintf(stderr, "Usage: %s %s\n", "vfio_multi --type v1|v2 --windows shared|own",
+		"--group-a N --dev-a BDF --group-b M --dev-b BDF [--case REGEX] [--list]");
 	exit(2);
 }
 
