@@ -80,7 +80,8 @@ ga=$(group_of "$ea") gb=$(group_of "$eb")
 echo "# $LAB_MACHINE $LAB_KERNEL: A $ea group $ga, B $eb group $gb, $windows windows"
 
 for t in $types; do
-	want=$(("$("$MULTI" --list --type $t --case "$sel" | wc -l)" + 1))
+	want=$("$MULTI" --list --type $t --case "$sel" | wc -l)
+	want=$((want + 1))
 	"$MULTI" --type $t --windows $windows --case "$sel" \
 		--group-a "$ga" --dev-a "$ea" --group-b "$gb" --dev-b "$eb" \
 		>/tmp/vfio_multi.tap 2>&1
