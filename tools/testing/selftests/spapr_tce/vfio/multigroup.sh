@@ -29,7 +29,7 @@ if [ -z "$ea" ] || [ -z "$eb" ]; then
 fi
 case $LAB_MACHINE in
 pseries*)
-	windows=own types="v1 v2" sel=refused
+	windows=own types="v1 v2" sel=second_group_refused
 	;;
 powernv9)
 	windows=shared types=v2 sel='joins|one_map|window_created|detach|incompatible'
