@@ -24,7 +24,8 @@ MULTI=$(dirname "$0")/bin/vfio_multi
 ea=$(edu_device 1) eb=$(edu_device 2)
 if [ -z "$ea" ] || [ -z "$eb" ]; then
 	tap_plan 1
-	tap_fail two_edu_devices "found: $(edu_devices | tr '\n' ' '); scripts/lab/machines.sh gives every machine two"
+	tap_fail two_edu_devices \
+		"found: $(edu_devices | tr '\n' ' '); scripts/lab/machines.sh gives every machine two"
 	exit 1
 fi
 case $LAB_MACHINE in

@@ -445,7 +445,8 @@ static bool acct_same(const struct acct *a, const struct acct *b,
 {
 	if (!memcmp(a, b, sizeof(*a)))
 		return true;
-	say("%s: VmLck %ld kB (%ld), pinned %ld (%ld), charged %ld (%ld), TCEs %ld (%ld), regs %ld (%ld)",
+	/* each now/before */
+	say("%s: VmLck %ld/%ld kB, pinned %ld/%ld, charged %ld/%ld, TCEs %ld/%ld, regs %ld/%ld",
 	    when, b->kb, a->kb, b->pinned, a->pinned, b->charged, a->charged,
 	    b->live, a->live, b->regions, a->regions);
 	return false;
