@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
+#include <asm/firmware.h>
 #include "vs_internal.h"
 
 static void *vs_open(unsigned long arg)
@@ -112,6 +113,19 @@ static bool vs_tg_dynamic(struct iommu_table_group *tg)
 	       ops->release_ownership;
 }
 
+/*
+ * Can one table be programmed into several groups? Not in an LPAR: the
+ * hypervisor makes every window for one PE (PAPR's create-pe-dma-window
+ * gives it a LIOBN of its own, and every TCE update names that LIOBN),
+ * and the pseries set_window takes only the group's own table (-EPERM
+ * for any other, v6.4 on). A second group there would leave a container
+ * whose every CREATE, MAP and default window fails, for both groups.
+ */
+static bool vs_tables_shared(void)
+{
+	return !firmware_has_feature(FW_FEATURE_LPAR);
+}
+
 static int vs_attach_group(void *data, struct iommu_group *grp,
 			   enum vfio_group_type type)
 {
@@ -137,10 +151,11 @@ static int vs_attach_group(void *data, struct iommu_group *grp,
 	}
 	/*
 	 * Groups share tables only through dynamic windows of the same
-	 * platform; a fixed window belongs to its group alone.
+	 * platform, outside an LPAR; a fixed window, or a window the
+	 * hypervisor made for one PE, belongs to its group alone.
 	 */
 	ret = -EBUSY;
-	if (first && (!c->dynamic || !dynamic))
+	if (first && (!c->dynamic || !dynamic || !vs_tables_shared()))
 		goto unlock;
 	/* Windows kept from earlier groups need a group that can take them. */
 	if (!first && (c->win[0].tbl || c->win[1].tbl) &&

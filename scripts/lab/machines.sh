@@ -15,7 +15,7 @@
 # tests read it to show other devices' DMA keeps working. Its sha256 goes
 # to the guest as LAB_DISK_SHA256 (/lab/env).
 
-LAB_MACHINES="pseries pseries-hash pseries-nested powernv9 powernv8"
+LAB_MACHINES="pseries pseries-hash pseries-nested pseries-p10 powernv9 powernv8"
 
 # lab_disk: make the disk image once (4 MiB of numbered lines: every 4K
 # block differs, so a misplaced or corrupted block changes the checksum);
@@ -41,12 +41,14 @@ machine_setup() {
 	lab_disk || return 2
 	local drive=(-drive "file=$LAB_DISK,format=raw,if=none,id=labdisk,readonly=on")
 	case $1 in
-	pseries|pseries-hash|pseries-nested)
-		local m=pseries
+	pseries|pseries-hash|pseries-nested|pseries-p10)
+		local m=pseries cpu=POWER9
+		# pseries-p10: the same LPAR on QEMU's POWER10 CPU model
+		[[ $1 == pseries-p10 ]] && cpu=power10
 		[[ $1 == pseries-nested ]] && m=pseries,cap-nested-hv=on && mem=${LAB_MEM:-4G}
 		[[ $1 == pseries-hash ]] && KERNEL_APPEND+=" disable_radix"
 		# DIMM slots: the guest may ask for memory hot-add (request.sh).
-		QEMU_ARGS=(-M "$m" -cpu POWER9 -m "$mem,slots=4,maxmem=8G" -vga none -net none
+		QEMU_ARGS=(-M "$m" -cpu "$cpu" -m "$mem,slots=4,maxmem=8G" -vga none -net none
 			-device spapr-pci-host-bridge,index=1,id=phb1
 			-device edu,bus=phb1.0
 			-device spapr-pci-host-bridge,index=2,id=phb2

@@ -11,7 +11,7 @@ D=/sys/kernel/debug/spapr_realmode
 MIB=512
 
 case $LAB_MACHINE in
-pseries|pseries-hash|pseries-nested) ;;
+pseries|pseries-hash|pseries-nested|pseries-p10) ;;
 *)
 	tap_plan 1
 	tap_skip index_follows_memory_hotplug "no DIMM slots on $LAB_MACHINE: QEMU hot-adds memory to pseries machines only"

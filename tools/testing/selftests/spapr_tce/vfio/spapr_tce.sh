@@ -110,11 +110,11 @@ pseries*) edu_opts=--fixed ;;
 esac
 
 
-# Every case on pseries and powernv9; elsewhere (each powernv case costs
+# Every case on pseries (POWER9 and POWER10) and powernv9; elsewhere (each powernv case costs
 # seconds of device setup under TCG) the DMA, blocking and accounting
 # cases, which are what differs between MMUs and PHB generations.
 case $LAB_MACHINE in
-pseries|powernv9) sel= ;;
+pseries|pseries-p10|powernv9) sel= ;;
 *) sel='dma_ram_to_device|blocked|unmap_blocks|charges|unregister_mapped' ;;
 esac
 list() { "$EDU" --list --type "$1" ${sel:+--case "$sel"}; }

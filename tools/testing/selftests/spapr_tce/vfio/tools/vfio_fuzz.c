@@ -2347,26 +2347,24 @@ static int ph_close(struct fz *f, bool v2, bool two)
 		if (ctr_open(f, &c[0], 1, v2, &grps[0], &gfd[0]))
 			goto undo;
 		w.c[0] = &c[0];
-		/*
-		 * Finding C (pseries 6.12): a second group joins a DDW
-		 * container, and from then on every window the container
-		 * makes is refused by the platform, so CREATE, MAP and UNMAP
-		 * all answer EPERM (safely: nothing leaks). Until that is
-		 * settled, pseries containers get one group each.
-		 */
-		if (two && pct(&f->r, 50) && (powernv || reenabled('C'))) {
+		if (two && pct(&f->r, 50)) {
 			/*
-			 * one container, both groups: one table for both where
-			 * windows are dynamic; a fixed window is its group's
-			 * alone (EBUSY), then the group gets its own container
+			 * one container, both groups: one table for both on
+			 * powernv; on pseries every window is its PE's own
+			 * (fixed, or made by the hypervisor for one PE: finding
+			 * C, a DDW container that took a second group and then
+			 * failed every window op with EPERM), so EBUSY, and the
+			 * group gets its own container
 			 */
 			gfd[1] = group_open(&grps[1]);
 			r = xioctl(gfd[1], VFIO_GROUP_SET_CONTAINER, &c[0].fd);
 			trace(f, "second group into c1 -> %s", en(r));
 			ALLOWED(f, "second group SET_CONTAINER", r, 0, -EBUSY);
 			shared = !r;
-			if (r && c[0].ddw)
-				fail(f, "second group into a DDW container: %s", en(r));
+			if (r && c[0].ddw && powernv)
+				fail(f, "second group into a powernv DDW container: %s", en(r));
+			if (!r && !powernv)
+				fail(f, "second group joined a pseries container");
 		}
 		if (two && !shared) {
 			t2 = pct(&f->r, 50);
