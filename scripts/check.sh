@@ -20,6 +20,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 . "$TOP/scripts/lab/machines.sh"
+# 6.12-debug is the debug-kernel lane (Documentation/debug-kernel.rst):
+# opt-in (KERNELS="6.1 6.12 6.12-debug") until it has run green here.
 KERNELS=${KERNELS:-6.1 6.12}
 # powernv9+smp2 is powernv9 with two CPUs, for the tests of races between
 # a guest's hypercalls and its VMM's threads (kvm-*), which one emulated
@@ -37,6 +39,20 @@ machine_runs() {	# machine_runs MACHINE TEST: the lab variant runs it
 	*) [[ $2 != install-* ]] ;;
 	esac
 }
+# The machines a kernel runs on: the debug kernel's KASAN needs the
+# radix MMU (book3s64 has no KASAN for hash), so it runs on the radix
+# machines without nesting: pseries and powernv9 (and powernv9's
+# variants).
+DEBUG_MACHINES=${DEBUG_MACHINES:-pseries powernv9 powernv9+smp2 powernv9+install}
+kernel_runs() {		# kernel_runs KERNEL MACHINE: the lane has that cell
+	case $1 in
+	*-debug) [[ " $DEBUG_MACHINES " == *" $2 "* ]] ;;
+	*) true ;;
+	esac
+}
+# The end-to-end scenario's kernels (a nested KVM guest on an emulated
+# host): not the debug kernel by default, see debug-kernel.rst.
+E2E_KERNELS=${E2E_KERNELS:-$(for k in $KERNELS; do [[ $k == *-debug ]] || echo "$k"; done)}
 JOBS=${JOBS:-2}
 filter=.
 while [[ $# -gt 0 ]]; do
@@ -165,6 +181,47 @@ if wanted host/lab/vm-fails-on-kernel-warning; then
 		result FAIL host/lab/vm-fails-on-kernel-warning "got $rc, want 126"
 fi
 
+# The debug kernel's reports, each as its kernel prints its first line
+# (6.12's mm/kasan/report.c, kernel/locking/lockdep.c, kernel/sched/core.c,
+# lib/list_debug.c, lib/debugobjects.c, mm/kmemleak.c), written into one
+# boot's log: the runner's scan must catch every one of them.
+BAD_SAMPLES=(
+	"kasan|BUG: KASAN: slab-use-after-free in lab_self_check+0x0/0x10"
+	"circular-locking|WARNING: possible circular locking dependency detected"
+	"recursive-locking|WARNING: possible recursive locking detected"
+	"inconsistent-lock-state|WARNING: inconsistent lock state"
+	"irq-lock-inversion|WARNING: possible irq lock inversion dependency detected"
+	"irq-safe-unsafe|WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected"
+	"bad-unlock-balance|WARNING: bad unlock balance detected!"
+	"held-lock-freed|WARNING: held lock freed!"
+	"lock-held-returning|WARNING: lock held when returning to user space!"
+	"suspicious-rcu|WARNING: suspicious RCU usage"
+	"sleep-in-atomic|BUG: sleeping function called from invalid context at lab.c:1"
+	"scheduling-while-atomic|BUG: scheduling while atomic: lab/1/0x00000002"
+	"list-corruption|list_add corruption. prev->next should be next (c0), but was c1. (prev=c2)."
+	"debugobjects|ODEBUG: free active (active state 0) object: c0 object type: timer_list hint: lab"
+	"kmemleak|kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"
+)
+if wanted host/lab/vm-fails-on-debug-report; then
+	cmd=
+	for smp in "${BAD_SAMPLES[@]}"; do
+		cmd+="echo '${smp#*|} lab-bad-log-${smp%%|*}' >/dev/kmsg; "
+	done
+	"$TOP/scripts/vm" --no-build --machine pseries --kernel "$first_kernel" \
+		--log "$RES/runner-debug-reports.log" -- sh -c "$cmd" >/dev/null 2>&1
+	rc=$?
+	caught=$(grep -aE "$LAB_BAD_LOG" "$RES/runner-debug-reports.log")
+	for smp in "${BAD_SAMPLES[@]}"; do
+		id=host/lab/vm-fails-on-debug-report.${smp%%|*}
+		wanted "$id" || continue
+		if [[ $rc == 126 ]] && grep -q "lab-bad-log-${smp%%|*}\$" <<<"$caught"; then
+			result PASS "$id"
+		else
+			result FAIL "$id" "vm status $rc, want 126 and the line caught"
+		fi
+	done
+fi
+
 # 6. The lab selftests.
 make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" \
 	>"$RES/selftests-build.log" 2>&1 ||
@@ -188,7 +245,8 @@ lab_one() {
 			--add "$BUILD/install/$k/etc/modprobe.d/spapr-tce.conf:/lab/install/spapr-tce.conf")
 	fi
 	[[ $m == *+smp2 ]] && extra+=(--qemu -smp --qemu 2)
-	"$TOP/scripts/vm" --no-build --machine "${m%%+*}" --kernel "$k" --timeout 1500 \
+	"$TOP/scripts/vm" --no-build --machine "${m%%+*}" --kernel "$k" \
+		--timeout $((1500 * $(lab_time_scale "$k"))) \
 		--log "$log" --add "$BUILD/selftests/tests:/lab/tests" "${extra[@]}" \
 		-- run-selftests "$@" >/dev/null 2>"$RES/lab-$m-$k.err"
 	rc=$?
@@ -223,6 +281,16 @@ lab_one() {
 				echo "FAIL $m/$k/$t (planned $plan cases, ran $n)"
 			fi
 		done
+		# The boot's closing kmemleak scan (run-selftests), which a
+		# debug kernel must report.
+		if [[ -f $RES/tap.$m.$k.kmemleak ]]; then
+			tap_results "$m/$k/kmemleak." <"$RES/tap.$m.$k.kmemleak"
+			grep -q '^ok ' "$RES/tap.$m.$k.kmemleak" ||
+				grep -q '^not ok ' "$RES/tap.$m.$k.kmemleak" ||
+				echo "FAIL $m/$k/kmemleak (no answer)"
+		elif [[ $k == *-debug ]]; then
+			echo "FAIL $m/$k/kmemleak (the boot made no kmemleak scan)"
+		fi
 		# 0 and 1 are run-selftests' own answers, and only count when
 		# the guest said the same; anything else is the runner's.
 		if [[ $rc == [01] ]] && ! grep -qax "LAB-EXIT: $rc" "$log"; then
@@ -258,6 +326,7 @@ running=0
 for k in $KERNELS; do
 	for m in $MACHINES; do
 		sel=()
+		kernel_runs "$k" "$m" || continue
 		for t in $tests; do
 			wanted "$m/$k/$t" && machine_runs "$m" "$t" && sel+=("$t")
 		done
@@ -270,7 +339,7 @@ for k in $KERNELS; do
 		running=$((running + 1))
 	done
 done
-for k in $KERNELS; do
+for k in $E2E_KERNELS; do
 	for c in $E2E_CONFIGS; do
 		if [[ " $MACHINES " != *" powernv9 "* ]] || ! wanted "powernv9/$k/e2e-$c."; then
 			continue

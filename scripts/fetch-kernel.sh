@@ -6,6 +6,8 @@
 # KERNEL is 6.1 (Debian 12's kernel) or 6.12 (Debian's 6.12 built for
 # Debian 12, from bookworm-backports). Both are resolved through the
 # linux-image-powerpc64le / linux-headers-powerpc64le meta packages.
+# 6.12-debug is the latter rebuilt with the kernel's debugging options
+# (scripts/build-debug-kernel.sh).
 # 7 and 7-64k are the newest 7.x kernel Debian 13 (trixie-backports)
 # serves for ppc64el, 4K and 64K pages: the newest version of the meta
 # package linux-image-powerpc64le(-64k), or, when the archive does not
@@ -26,8 +28,10 @@
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
-KERNEL=${1:?usage: fetch-kernel.sh 6.1|6.12|7|7-64k}
+KERNEL=${1:?usage: fetch-kernel.sh 6.1|6.12|6.12-debug|7|7-64k}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# The debug kernel is built, not fetched (Documentation/debug-kernel.rst).
+[[ $KERNEL != 6.12-debug ]] || exec bash "$TOP/scripts/build-debug-kernel.sh"
 BUILD=${BUILD:-$TOP/build}
 . "$TOP/scripts/lib/cache.sh"
 OUT=$BUILD/kernels/$KERNEL

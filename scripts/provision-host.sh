@@ -25,6 +25,10 @@ needs=(
 	"perl perl"
 	"python3 python3"
 	"xz xz-utils"
+	# The debug kernel's build (build-debug-kernel.sh): bc, flex, bison,
+	# perl, libelf-dev (objtool), libssl-dev (sign-file, extract-cert) are
+	# above or below; openssl makes kbuild's module-signing key.
+	"openssl openssl"
 	"zstd zstd"
 	"depmod kmod"
 	"gnuplot gnuplot-nox"

@@ -17,6 +17,13 @@
 
 LAB_MACHINES="pseries pseries-hash pseries-nested pseries-p10 powernv9 powernv8"
 
+# lab_time_scale KERNEL: how much longer than on a stock kernel a test may
+# take (its time limits are multiplied by it): KASAN, lockdep and
+# kmemleak make the debug kernel about that much slower under TCG.
+lab_time_scale() {
+	[[ $1 == *-debug ]] && echo "${LAB_DEBUG_TIME_SCALE:-4}" || echo 1
+}
+
 # lab_disk: make the disk image once (4 MiB of numbered lines: every 4K
 # block differs, so a misplaced or corrupted block changes the checksum);
 # sets LAB_DISK and LAB_DISK_SHA256.
@@ -73,5 +80,15 @@ machine_setup() {
 }
 
 # What in a guest's kernel log means the run failed whatever the command
-# said (an extended regex, matched against the console log).
-LAB_BAD_LOG='(Oops[:!]|kernel BUG at|BUG: |WARNING: CPU|WARNING: at |Kernel panic|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls? on CPU|self-detected stall|Unable to handle kernel)'
+# said (an extended regex, matched against the console log). The second
+# half is the debug kernel's reports whose first line is no "BUG: " or
+# "WARNING: CPU" (KASAN, sleeping in atomic and DEBUG_OBJECTS' "ODEBUG: "
+# are caught by "BUG: "): lockdep's, RCU's lockdep checks, DEBUG_LIST and
+# kmemleak's own scan.
+LAB_BAD_LOG='(Oops[:!]|kernel BUG at|BUG: |WARNING: CPU|WARNING: at |Kernel panic|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls? on CPU|self-detected stall|Unable to handle kernel'
+LAB_BAD_LOG+='|WARNING: possible (circular|recursive) locking|WARNING: inconsistent lock state'
+LAB_BAD_LOG+='|WARNING: possible irq lock inversion|WARNING: [A-Z-]+-safe -> [A-Z-]+-unsafe '
+LAB_BAD_LOG+='|WARNING: bad (unlock balance|contention)|WARNING: held lock freed|WARNING: lock held '
+LAB_BAD_LOG+='|WARNING: .* still has locks held|WARNING: Nested lock was not taken'
+LAB_BAD_LOG+='|WARNING: chain_key collision|WARNING: suspicious RCU usage'
+LAB_BAD_LOG+='|list_(add|del) corruption|kmemleak: [0-9]+ new suspected)'

@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Allocation-failure sweep (bin/fail_nth): every ioctl of our containers
+# (v1 and v2), KVM's TCE table and its KVM-VFIO link, and the load of each
+# of our three modules, with its 1st, 2nd, ... allocation failed in turn
+# until it passes through them all; after each failure a clean error and
+# nothing left behind. Needs the debug kernel's fail-nth
+# (CONFIG_FAULT_INJECTION): on a stock kernel the sweep SKIPs, saying so.
+# The boot's closing kmemleak scan (run-selftests) checks that the
+# failures leaked nothing.
+# lab-test-timeout: 1500
+. /lab/tests/lib.sh
+TOOL=$(dirname "$0")/bin/fail_nth
+if [ ! -e /proc/thread-self/fail-nth ]; then
+	tap_plan 1
+	tap_skip allocation_failure_sweep \
+		"no /proc/thread-self/fail-nth: $LAB_KERNEL has no CONFIG_FAULT_INJECTION (the debug kernel has)"
+	exit 0
+fi
+n=$("$TOOL" --list | wc -l)
+
+edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
+modprobe vfio-pci
+modprobe kvm_hv 2>/dev/null
+loaded vfio_iommu_spapr_tce && rmmod vfio_iommu_spapr_tce
+{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+	if loaded vfio_spapr; then
+		echo 1 >/sys/module/vfio_spapr/parameters/container
+	else
+		insmod /lab/modules/vfio_spapr.ko
+	fi
+[ -e /dev/kvm ] && ! loaded kvm_tce && insmod /lab/modules/kvm_tce.ko
+if ! loaded vfio_spapr || ! bind_vfio_pci "$edu"; then
+	tap_plan 1
+	tap_fail bind_edu_to_vfio_pci_with_our_container "$(dmesg | grep -m1 vfio)"
+	exit 1
+fi
+group=$(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")
+
+# GFP_KERNEL allocations too (the default injects only into those that
+# cannot sleep), order-0 pages too, and no stack dump per failure.
+for d in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do
+	echo N >"$d/ignore-gfp-wait"
+	echo 0 >"$d/verbose"
+done
+echo N >/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem
+echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
+
+MARK="fault-sweep selftest start $$"
+echo "$MARK" >/dev/kmsg
+tap_plan $((n + 2))
+echo "# $LAB_MACHINE $LAB_KERNEL, group $group"
+"$TOOL" --group "$group" --dev "$edu" >/tmp/fail_nth.tap 2>&1
+tap_include /tmp/fail_nth.tap
+# The module paths leave the modules as their last load did: all three
+# back, serving containers, for the tests after this one.
+for m in spapr_realmode vfio_spapr kvm_tce; do
+	[ "$m" = kvm_tce ] && [ ! -e /dev/kvm ] && continue
+	loaded $m || insmod /lab/modules/$m.ko
+done
+if loaded spapr_realmode && loaded vfio_spapr; then
+	tap_ok modules_load_again_after_the_sweep
+else
+	tap_fail modules_load_again_after_the_sweep "$(lsmod | head -5)"
+fi
+if dmesg | sed -n "/$MARK/,\$p" | grep -E "$KLOG_BAD"; then
+	tap_fail kernel_log_clean_after_the_sweep
+else
+	tap_ok kernel_log_clean_after_the_sweep
+fi
+tap_done
