@@ -78,8 +78,8 @@ int kt_gpa_to_ua(struct kvm *kvm, unsigned long gpa, unsigned long *ua);
 int kt_read_guest_list(struct kvm *kvm, unsigned long ua, u64 *dst,
 		       unsigned long n);
 
-/* kt_ftrace.c */
-int kt_hook_init(void);
-void kt_hook_exit(void);
+/* kt_probe.c */
+int kt_probe_init(void);
+void kt_probe_exit(void);
 
 #endif

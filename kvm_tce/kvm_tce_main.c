@@ -27,7 +27,7 @@ static int __init kvm_tce_init(void)
 	ret = kt_stats_init(kt_dir);
 	if (ret)
 		goto free;
-	ret = kt_hook_init();
+	ret = kt_probe_init();
 	if (ret)
 		goto stats;
 	pr_info("version %s loaded: TCE hcalls handled in the kernel\n",
@@ -43,7 +43,7 @@ free:
 
 static void __exit kvm_tce_exit(void)
 {
-	kt_hook_exit();
+	kt_probe_exit();
 	kt_stats_exit();
 	debugfs_remove_recursive(kt_dir);
 	kt_hcall_exit();
