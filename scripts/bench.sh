@@ -159,7 +159,7 @@ hcall_table() {		# hcall_table LOG DAT: the Markdown rows of one boot; DAT for t
 }
 hcalls=""
 want hcall && for k in $KERNELS; do
-	for m in ${HCALL_MACHINES:-powernv9 pseries-nested}; do
+	for m in ${HCALL_MACHINES:-powernv9 powernv8 pseries-nested}; do
 		log=$OUT/hcall-$m-$k.log
 		"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 900 \
 			--log "$OUT/hcall-$m-$k.console" --add "$BUILD/selftests/tests:/lab/tests" \
