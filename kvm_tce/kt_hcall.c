@@ -177,6 +177,57 @@ static u64 *kt_view_make(struct kvmppc_spapr_tce_table *stt,
 	return kt_view(stt, entry);
 }
 
+/*
+ * The entries @entry to @entry + @n - 1 as runs within one page of the
+ * guest-visible table: kt_run_next() gives the length of the run at
+ * *@idx (a table index) and moves *@idx past it.
+ */
+static unsigned long kt_run_next(unsigned long *idx, unsigned long end)
+{
+	unsigned long run = min(end, (*idx / TCES_PER_PAGE + 1) * TCES_PER_PAGE) - *idx;
+
+	*idx += run;
+	return run;
+}
+
+/*
+ * Every guest-visible page the entries @entry .. @entry + @n - 1 lie in,
+ * allocated if need be (kt_view_make()); false if one cannot be had.
+ */
+static bool kt_views_make(struct kvmppc_spapr_tce_table *stt,
+			  unsigned long entry, unsigned long n)
+{
+	unsigned long idx = entry - stt->offset, end = idx + n;
+
+	while (idx < end) {
+		unsigned long e = idx + stt->offset;
+
+		if (!kt_view(stt, e) && !kt_view_make(stt, e))
+			return false;
+		kt_run_next(&idx, end);
+	}
+	return true;
+}
+
+/*
+ * @tce into the guest-visible entries @entry .. @entry + @n - 1, a page
+ * at a time. A page that is not allocated holds zeroes, and is left so:
+ * for a value other than 0, kt_views_make() made every page first.
+ */
+static void kt_views_fill(struct kvmppc_spapr_tce_table *stt,
+			  unsigned long entry, unsigned long n, u64 tce)
+{
+	unsigned long idx = entry - stt->offset, end = idx + n;
+
+	while (idx < end) {
+		u64 *view = kt_view(stt, idx + stt->offset);
+		unsigned long i, run = kt_run_next(&idx, end);
+
+		for (i = 0; view && i < run; i++)
+			WRITE_ONCE(view[i], tce);
+	}
+}
+
 static void kt_abort_ops(struct kt_scratch *s, unsigned int from)
 {
 	unsigned int i;
@@ -496,9 +547,8 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	entry = ioba >> stt->page_shift;
 
 	/* Everything checked first: then nothing below can fail. */
-	for (i = 0; tce_value && i < npages; i++)
-		if (!kt_view(stt, entry + i) && !kt_view_make(stt, entry + i))
-			return kt_stock(&x, KT_FB_NO_VIEW_PAGE);
+	if (tce_value && !kt_views_make(stt, entry, npages))
+		return kt_stock(&x, KT_FB_NO_VIEW_PAGE);
 	/*
 	 * The windows found here are the ones cleared below: one found under
 	 * RCU stays usable until we are done, even if it is unpublished
@@ -530,12 +580,7 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 				       npages << sw->shift);
 	}
 	kt_count(x.vm, KT_HW_TCES_CLEARED, hw);
-	for (i = 0; i < npages; i++) {
-		u64 *view = kt_view(stt, entry + i);
-
-		if (view)
-			WRITE_ONCE(*view, tce_value);
-	}
+	kt_views_fill(stt, entry, npages, tce_value);
 	kt_count(x.vm, KT_HANDLED_STUFF, 1);
 	return H_SUCCESS;
 }

@@ -253,7 +253,11 @@ lab_one() {
 	{
 		touch "$log"
 		awk '/^LAB-TEST-BEGIN /{t=$2; print "@@BEGIN " t; next}
-		     /^LAB-TEST-END /{print "@@END " $2 " " $3; t=""; next}
+		     # skiboot writes to the same console, now and then on
+		     # the end of this line ("0[  121.18,3] SBE: Timer
+		     # stuck"): the status is the number it starts with.
+		     /^LAB-TEST-END /{rc = $3; if (match(rc, /^[0-9]+/)) rc = substr(rc, 1, RLENGTH)
+			print "@@END " $2 " " rc; t=""; next}
 		     t != "" {print}' "$log" |
 		while IFS= read -r line; do
 			case $line in

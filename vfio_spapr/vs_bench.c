@@ -79,14 +79,17 @@ static s64 vs_bench_ours(u64 n, u64 loops, u64 *found)
 	if (!r)
 		return ns;
 	mt_init(&vmm.regions);
+	mutex_init(&vmm.lock);
+	mutex_lock(&vmm.lock);
 	for (i = 0; i < n; i++) {
 		r[i].ua = vs_bench_ua(i);
 		r[i].size = PAGE_SIZE;
-		if (mtree_insert_range(&vmm.regions, r[i].ua,
-				       r[i].ua + PAGE_SIZE - 1, &r[i],
-				       GFP_KERNEL))
+		if (vs_regions_add(&vmm, &r[i])) {
+			mutex_unlock(&vmm.lock);
 			goto out;
+		}
 	}
+	mutex_unlock(&vmm.lock);
 	*found = 0;
 	t0 = ktime_get();
 	rcu_read_lock();

@@ -26,6 +26,13 @@ struct vs_mm {
 	refcount_t refs;
 	struct mutex lock;		/* serialises writers of @regions */
 	struct maple_tree regions;	/* [ua, ua + size - 1] -> vs_region */
+	unsigned long nr_regions;	/* in @regions (lock) */
+	/*
+	 * The region while @regions holds exactly one, else NULL (written
+	 * under lock): a process with one region, the usual guest, is
+	 * looked up without a walk of the tree.
+	 */
+	struct vs_region __rcu *sole;
 	/* Regions no container registers that TCEs still mapped (lock) */
 	struct list_head orphans;
 };
@@ -129,6 +136,8 @@ long vs_register(struct vs_container *c, u64 ua, u64 size);
 long vs_unregister(struct vs_container *c, u64 ua, u64 size);
 void vs_unregister_all(struct vs_container *c);
 void vs_orphans_reap(struct vs_mm *vmm);
+int vs_regions_add(struct vs_mm *vmm, struct vs_region *r);
+void vs_regions_del(struct vs_mm *vmm, struct vs_region *r);
 struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size);
 bool vs_region_map_get(struct vs_region *r);
 void vs_region_map_put(struct vs_region *r);

@@ -212,6 +212,55 @@ static struct vs_reg *vs_reg_of(struct vs_container *c, struct vs_region *r)
 	return NULL;
 }
 
+/* @vmm->sole after @regions changed; vmm->lock held. */
+static void vs_sole_update(struct vs_mm *vmm)
+{
+	struct vs_region *r = NULL;
+	unsigned long idx = 0;
+
+	if (vmm->nr_regions == 1)
+		r = mt_find(&vmm->regions, &idx, ULONG_MAX);
+	rcu_assign_pointer(vmm->sole, r);
+}
+
+/**
+ * vs_regions_add() - put @r in @vmm's tree.
+ * @vmm: the registry (lock held)
+ * @r: a region whose range overlaps none in the tree
+ *
+ * The shortcut to a sole region goes before the tree changes: no lookup
+ * answers from it while a second region is there.
+ *
+ * Return: 0 or the maple tree's error.
+ */
+int vs_regions_add(struct vs_mm *vmm, struct vs_region *r)
+{
+	int ret;
+
+	lockdep_assert_held(&vmm->lock);
+	RCU_INIT_POINTER(vmm->sole, NULL);
+	ret = mtree_insert_range(&vmm->regions, r->ua, r->ua + r->size - 1, r,
+				 GFP_KERNEL);
+	if (!ret)
+		vmm->nr_regions++;
+	vs_sole_update(vmm);
+	return ret;
+}
+
+/**
+ * vs_regions_del() - take @r out of @vmm's tree.
+ * @vmm: the registry (lock held)
+ * @r: a region in the tree; freed after an RCU grace period, if at all
+ */
+void vs_regions_del(struct vs_mm *vmm, struct vs_region *r)
+{
+	lockdep_assert_held(&vmm->lock);
+	RCU_INIT_POINTER(vmm->sole, NULL);
+	mtree_erase(&vmm->regions, r->ua);
+	vmm->nr_regions--;
+	vs_sole_update(vmm);
+}
+
 static long vs_region_new(struct vs_container *c, u64 ua, u64 size,
 			  struct vs_region **out)
 {
@@ -237,8 +286,7 @@ static long vs_region_new(struct vs_container *c, u64 ua, u64 size,
 	ret = vs_pin(r);
 	if (ret)
 		goto free;
-	ret = mtree_insert_range(&vmm->regions, ua, ua + size - 1, r,
-				 GFP_KERNEL);
+	ret = vs_regions_add(vmm, r);
 	if (ret) {
 		vs_unpin(r, size >> PAGE_SHIFT);
 		goto free;
@@ -315,7 +363,7 @@ long vs_register(struct vs_container *c, u64 ua, u64 size)
 static void vs_region_drop(struct vs_mm *vmm, struct vs_region *r)
 {
 	lockdep_assert_held(&vmm->lock);
-	mtree_erase(&vmm->regions, r->ua);
+	vs_regions_del(vmm, r);
 	vs_unpin(r, r->size >> PAGE_SHIFT);
 	vs_uncharge(vmm->mm, r->size >> PAGE_SHIFT);
 	atomic64_dec(&vs_stats.regions);
@@ -440,9 +488,16 @@ void vs_orphans_reap(struct vs_mm *vmm)
  */
 struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size)
 {
-	struct vs_region *r = mtree_load(&vmm->regions, ua);
+	/*
+	 * A caller holding a mapping count instead of the RCU read lock
+	 * looks up within the region it holds: while the tree holds one
+	 * region, @sole is that region.
+	 */
+	struct vs_region *r = rcu_dereference_raw(vmm->sole);
 
-	if (!r || ua + size < ua || ua + size > r->ua + r->size)
+	if (!r)
+		r = mtree_load(&vmm->regions, ua);
+	if (!r || ua < r->ua || ua + size < ua || ua + size > r->ua + r->size)
 		return NULL;
 	return r;
 }
