@@ -217,9 +217,16 @@ lab_one() {
 	local to=1500
 	if [[ $m == *+dkms ]]; then
 		to=3600
-		extra=(--add "$(compgen -G "$BUILD/deb/spapr-tce-dkms_*_all.deb" | head -1):/lab/dkms/"
+		local deb
+		deb=$(compgen -G "$BUILD/deb/spapr-tce-dkms_*_all.deb" | head -1)
+		extra=(--add "$deb:/lab/dkms/${deb##*/}"
 			--qemu -drive --qemu "file=$dkms_img,format=raw,if=none,id=dkmsroot,snapshot=on"
 			--qemu -device --qemu "virtio-blk-pci,drive=dkmsroot,bus=pcie.5,serial=spapr-dkms")
+		# The kernel upgrade case (a second native build) on request.
+		if [[ ${DKMS_UPGRADE:-} == 1 && $k == "${KERNELS%% *}" ]]; then
+			echo "$k" >"$RES/dkms-upgrade"
+			extra+=(--add "$RES/dkms-upgrade:/lab/dkms/upgrade")
+		fi
 	fi
 	[[ $m == *+smp2 ]] && extra+=(--qemu -smp --qemu 2)
 	"$TOP/scripts/vm" --no-build --machine "${m%%+*}" --kernel "$k" --timeout "$to" \
