@@ -31,12 +31,16 @@ KERNELS=${KERNELS:-6.1 6.12}
 # powernv9+install is powernv9 booted for the install test alone: it
 # needs the state of a fresh boot (no vfio, kvm_hv or group claimed
 # before it), which the other tests of a boot do not leave.
+# powernv9+dkms is powernv9 with a Debian ppc64el userland on a disk, for
+# the Debian package test (dkms-*): DKMS builds natively under TCG, so it
+# is not in the default list; `make check-dkms` runs it.
 MACHINES=${MACHINES:-$LAB_MACHINES powernv9+smp2 powernv9+install}
 machine_runs() {	# machine_runs MACHINE TEST: the lab variant runs it
 	case $1 in
 	*+smp2) [[ $2 == kvm-* ]] ;;
 	*+install) [[ $2 == install-* ]] ;;
-	*) [[ $2 != install-* ]] ;;
+	*+dkms) [[ $2 == dkms-* ]] ;;
+	*) [[ $2 != install-* && $2 != dkms-* ]] ;;
 	esac
 }
 # The machines a kernel runs on: the debug kernel's KASAN needs the
@@ -121,6 +125,27 @@ for k in $KERNELS; do
 		wanted "$id" && result FAIL "$id" "see $RES/install-$k.log"
 	fi
 done
+
+# The Debian package and the userland disk its test installs it on, when
+# a dkms test is to run.
+dkms_img=
+if [[ " $MACHINES " == *"+dkms "* ]]; then
+	for k in $KERNELS; do
+		wanted "powernv9+dkms/$k/dkms-" && dkms_img=wanted
+	done
+fi
+if [[ -n $dkms_img ]]; then
+	if bash "$TOP/scripts/make-deb.sh" >"$RES/deb.log" 2>&1; then
+		result PASS host/deb/build-and-lintian-clean
+	else
+		tail -20 "$RES/deb.log" | sed 's/^/# /'
+		result FAIL host/deb/build-and-lintian-clean "see $RES/deb.log"
+	fi
+	sed 's/^/# /' "$BUILD/deb/lintian.txt" 2>/dev/null
+	dkms_img=$(bash "$TOP/scripts/fetch-dkms-root.sh" 2>"$RES/dkms-root.log") ||
+		{ tail -20 "$RES/dkms-root.log" | sed 's/^/# /'; result FAIL host/fetch-dkms-root; }
+	head -1 "$BUILD/dkms/versions.txt" | sed 's/^/# /'
+fi
 
 # 3. checkpatch.
 if wanted host/lint/checkpatch; then
@@ -244,9 +269,25 @@ lab_one() {
 			--add "$BUILD/install/$k/lib/modules/$rel/updates:/lab/install/updates"
 			--add "$BUILD/install/$k/etc/modprobe.d/spapr-tce.conf:/lab/install/spapr-tce.conf")
 	fi
+	# The package test's userland disk (a snapshot: the cached image is
+	# never written) and the package.
+	local to=1500
+	if [[ $m == *+dkms ]]; then
+		to=3600
+		local deb
+		deb=$(compgen -G "$BUILD/deb/spapr-tce-dkms_*_all.deb" | head -1)
+		extra=(--add "$deb:/lab/dkms/${deb##*/}"
+			--qemu -drive --qemu "file=$dkms_img,format=raw,if=none,id=dkmsroot,snapshot=on"
+			--qemu -device --qemu "virtio-blk-pci,drive=dkmsroot,bus=pcie.5,serial=spapr-dkms")
+		# The kernel upgrade case (a second native build) on request.
+		if [[ ${DKMS_UPGRADE:-} == 1 && $k == "${KERNELS%% *}" ]]; then
+			echo "$k" >"$RES/dkms-upgrade"
+			extra+=(--add "$RES/dkms-upgrade:/lab/dkms/upgrade")
+		fi
+	fi
 	[[ $m == *+smp2 ]] && extra+=(--qemu -smp --qemu 2)
 	"$TOP/scripts/vm" --no-build --machine "${m%%+*}" --kernel "$k" \
-		--timeout $((1500 * $(lab_time_scale "$k"))) \
+		--timeout $((to * $(lab_time_scale "$k"))) \
 		--log "$log" --add "$BUILD/selftests/tests:/lab/tests" "${extra[@]}" \
 		-- run-selftests "$@" >/dev/null 2>"$RES/lab-$m-$k.err"
 	rc=$?

@@ -21,10 +21,11 @@ KROOT=$BUILD/kernels/$KERNEL/root
 release=$(cat "$BUILD/kernels/$KERNEL/release")
 mods=$KROOT/lib/modules/$release
 
-# The stock modules the lab uses: KVM-HV, the VFIO family, and the
-# drivers of the devices the machines carry.
+# The stock modules the lab uses: KVM-HV, the VFIO family, the drivers
+# of the devices the machines carry, and ext4 with the crc32c it asks
+# for (the DKMS test's disk).
 WANTED=${*:-kvm-hv vfio-pci vfio_iommu_spapr_tce vfio_spapr_eeh virtio_blk
-	virtio_pci virtio_net nvme}
+	virtio_pci virtio_net nvme ext4 crc32c_generic}
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
