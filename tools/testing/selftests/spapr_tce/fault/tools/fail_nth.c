@@ -63,7 +63,7 @@ struct snap {
 	long long stat[4];
 };
 
-static const char *stat_names[] = {
+static const char * const stat_names[] = {
 	"containers", "regions", "pinned_pages", "charged_pages",
 };
 
@@ -523,11 +523,20 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (o) {
-		case 'g': opt_group = atoi(optarg); break;
-		case 'd': opt_dev = optarg; break;
-		case 'c': sel = optarg; break;
-		case 'l': list = true; break;
-		default: return 2;
+		case 'g':
+			opt_group = atoi(optarg);
+			break;
+		case 'd':
+			opt_dev = optarg;
+			break;
+		case 'c':
+			sel = optarg;
+			break;
+		case 'l':
+			list = true;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (getenv("FAIL_NTH_MAX"))
