@@ -278,26 +278,6 @@ static int opkind(unsigned long op)
 /* ------------------------------------------------------------------ */
 /* /proc and debugfs (VmLck and FOLL_PIN counts: lab_proc.h) */
 
-/* "name value" or "name: value" lines: the value of @name, or -1 */
-static long stat_value(const char *path, const char *name)
-{
-	char line[256], n[128];
-	long v, r = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127[^: ]%*[: ]%ld", n, &v) == 2 &&
-		    !strcmp(n, name)) {
-			r = v;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
 /*
  * kvm_tce.ko's per-VM counters. KVM_TCE_VMS is the directory of the
  * per-VM stats (<pid>-<n>/stats), KVM_TCE_COUNTERS maps our four
