@@ -125,12 +125,14 @@ static inline int vk_open(struct vfio_kvm *f, int groupno, const char *dev,
 
 /*
  * v2, as QEMU does it: @reg_size bytes of @ram preregistered, the
- * default window removed, a window of 4K TCEs and @win_size bytes made
- * in its place, which must lie below edu's 28-bit DMA mask.
+ * default window removed, a window of 4K TCEs, @win_size bytes and
+ * @levels levels made in its place, which must lie below edu's 28-bit
+ * DMA mask.
  */
 static inline int vk_v2_window(struct vfio_kvm *f,
 			       const struct vfio_iommu_spapr_tce_info *info,
-			       void *ram, uint64_t reg_size, uint64_t win_size)
+			       void *ram, uint64_t reg_size, uint64_t win_size,
+			       uint32_t levels)
 {
 	struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof(rm) };
 	struct vfio_iommu_spapr_tce_create cr = { .argsz = sizeof(cr) };
@@ -152,7 +154,7 @@ static inline int vk_v2_window(struct vfio_kvm *f,
 		     info->dma32_window_start, strerror(-r));
 	cr.page_shift = 12;
 	cr.window_size = win_size;
-	cr.levels = 1;
+	cr.levels = levels;
 	r = xioctl(f->container, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr);
 	if (r) {
 		say("CREATE 4K x %llu MiB window: %s",

@@ -394,6 +394,18 @@ static bool range_ok(const struct tbl *t, uint64_t ioba, uint64_t n)
 	       idx - t->offset < t->size && n <= t->size - (idx - t->offset);
 }
 
+/* the orphan of the racing run (orphan_open(), below) */
+#define ORPH_SIZE	(4ull << 20)
+#define ORPH_GPA	(GUEST_RAM - ORPH_SIZE)
+
+static struct vfio_kvm orph = {
+	.container = -1, .group = -1, .device = -1, .kvmdev = -1,
+};
+static bool orphaned;
+static long orph_pinned, orph_kb;
+static unsigned long orph_refused, orph_fail;
+static char orph_why[300];
+
 static unsigned long n_vk_map, n_vk_unmap, n_vk_busy, n_vk_err;
 
 /*
@@ -425,8 +437,13 @@ static long user_put_vfio(struct fvm *m, struct tbl *t, uint64_t ioba,
 			r = vk_map(&m->vk, ioba, m->ram + gpa, psz, fl);
 		}
 	}
+	if (r == -EINVAL && orphaned && gpa >= ORPH_GPA) {
+		/* an orphan takes no new TCE */
+		orph_refused++;
+		return H_PARAMETER;
+	}
 	if (r) {
-		/* all of guest RAM is preregistered: nothing may fail */
+		/* all of guest RAM is preregistered: nothing else may fail */
 		n_vk_err++;
 		return H_HARDWARE;
 	}
@@ -1510,14 +1527,20 @@ static char vdev[2][64];
 static unsigned long dma_failures, n_dma_landed, n_dma_blocked;
 static char dma_first[600];
 
-/* @m's container on group @which, all its RAM registered, the table linked */
-static int vfio_attach(struct fvm *m, int which)
+/*
+ * @m's container on group @which, its first @reg bytes of RAM registered,
+ * the table linked. Two levels: the stock handler then finds no
+ * user-address entry for a TCE we set (ours keeps its own record) and
+ * clears hardware TCEs in the kernel, behind our record (a map it gives
+ * to the VMM), which is what kvm_tce must live with.
+ */
+static int vfio_attach(struct fvm *m, int which, uint64_t reg)
 {
 	struct vfio_iommu_spapr_tce_info info;
 	struct tbl *t;
 
 	if (vk_open(&m->vk, vgroup[which], vdev[which], false, &info) ||
-	    vk_v2_window(&m->vk, &info, m->ram, GUEST_RAM, VFIO_WIN))
+	    vk_v2_window(&m->vk, &info, m->ram, reg, VFIO_WIN, 2))
 		return -1;
 	t = tbl_add(m, VFIO_LIOBN, 12, m->vk.win_start >> 12, VFIO_WIN >> 12);
 	if (!t || vk_kvm_link(&m->vk, m->fd, t->fd))
@@ -1526,12 +1549,15 @@ static int vfio_attach(struct fvm *m, int which)
 	return 0;
 }
 
-/* @a (and @b, on the second group) linked: the table joins the run's */
-static int vfio_tables(struct fvm *a, struct fvm *b)
+/*
+ * @a (and @b, on the second group) linked: the table joins the run's.
+ * @reg: RAM registered by @a, from its start.
+ */
+static int vfio_tables(struct fvm *a, struct fvm *b, uint64_t reg)
 {
 	struct tbl *t = &tconf[ntconf];
 
-	if (vfio_attach(a, 0) || (b && vfio_attach(b, 1)))
+	if (vfio_attach(a, 0, reg) || (b && vfio_attach(b, 1, GUEST_RAM)))
 		return -1;
 	*t = a->t[ntconf];
 	t->fd = -1;
@@ -1623,6 +1649,65 @@ static void dma_check(struct fvm *m, struct rng *r, const char *side,
 	}
 }
 
+/*
+ * An orphan (vfio_spapr.rst, "Who owns a region"). In the racing run
+ * with two groups, the last ORPH_SIZE bytes of guest RAM are registered
+ * by a second container of the process (on the second edu group), not
+ * by the VM's; the guest's TCEs map them through the VM's container.
+ * Half way through, that container closes: the region is orphaned while
+ * TCEs map it. It then takes no new TCE, and TCEs the stock handler
+ * clears in the kernel (the intercept flips) are not seen by our record,
+ * so it stays pinned until the VM's container clears them (UNMAP,
+ * REMOVE, close). The bound asserted: after the orphaning the pinned
+ * pages never grow, every pinned page stays charged (VmLck), and all
+ * is given back at close (the final checks).
+ */
+
+static int orphan_open(struct fvm *m)
+{
+	struct vfio_iommu_spapr_register_memory reg = {
+		.argsz = sizeof(reg), .vaddr = (uintptr_t)(m->ram + ORPH_GPA),
+		.size = ORPH_SIZE,
+	};
+	struct vfio_iommu_spapr_tce_info info;
+	long r;
+
+	if (vk_open(&orph, vgroup[1], vdev[1], false, &info))
+		return -1;
+	r = xioctl(orph.container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg);
+	if (r) {
+		say("REGISTER of the orphan-to-be: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* between two batches: the vCPUs are idle, the racer and flipper not */
+static void orphan_make(void)
+{
+	vk_close(&orph);
+	orphaned = true;
+	orph_pinned = stat_value(VS_STATS, "pinned_pages");
+	orph_kb = vmlck_kb();
+	diag("racing run: the second container closed, %ld pages pinned (%llu the VM's own registration), VmLck %ld kB",
+	     orph_pinned, (unsigned long long)(ORPH_GPA / host_pgsz), orph_kb);
+}
+
+static void orphan_check(void)
+{
+	long pinned = stat_value(VS_STATS, "pinned_pages"), kb = vmlck_kb();
+	long own = (long)(ORPH_GPA / host_pgsz);
+
+	diag("racing run, end: %ld pages pinned (%ld of the orphan), VmLck %ld kB; %lu new TCEs of the orphan refused",
+	     pinned, pinned - own, kb, orph_refused);
+	if (pinned < own || pinned > orph_pinned || kb * 1024 < pinned * host_pgsz) {
+		orph_fail++;
+		snprintf(orph_why, sizeof(orph_why),
+			 "%ld pages pinned (at the orphaning %ld, the VM's own %ld), VmLck %ld kB",
+			 pinned, orph_pinned, own, kb);
+	}
+}
+
 static long counters_at_start[K_N];
 
 /* ------------------------------------------------------------------ */
@@ -1650,7 +1735,7 @@ static void tap_skip(const char *name, const char *why_)
 	fflush(stdout);
 }
 
-#define N_CASES	10
+#define N_CASES	11
 #define DMA_EVERY	16	/* batches between two checks through the device */
 
 static int differential(long calls, bool counters)
@@ -1671,7 +1756,7 @@ static int differential(long calls, bool counters)
 	for (v = 0; v < nvcpu; v++)
 		gen[v] = calloc(BATCH, sizeof(struct call));
 	if (vm_create(s, nvcpu) || make_tables(s) || vm_create(o, nvcpu) ||
-	    make_tables(o) || (nvfio > 1 && vfio_tables(s, o)) ||
+	    make_tables(o) || (nvfio > 1 && vfio_tables(s, o, GUEST_RAM)) ||
 	    vm_start_threads(s) || vm_start_threads(o)) {
 		tap(false, "fuzz_differential_vms_made", "%s", why);
 		return -1;
@@ -1860,8 +1945,9 @@ static int chaos(long calls, bool counters)
 	gen_tables(&tr, 6);
 	for (v = 0; v < nvcpu; v++)
 		gen[v] = calloc(BATCH, sizeof(struct call));
-	if (vm_create(m, nvcpu) || make_tables(m) || (nvfio && vfio_tables(m, NULL)) ||
-	    vm_start_threads(m)) {
+	if (vm_create(m, nvcpu) || make_tables(m) ||
+	    (nvfio && vfio_tables(m, NULL, nvfio > 1 ? ORPH_GPA : GUEST_RAM)) ||
+	    (nvfio > 1 && orphan_open(m)) || vm_start_threads(m)) {
 		tap(false, "fuzz_chaos_vm_made", "%s", why);
 		return -1;
 	}
@@ -1885,6 +1971,8 @@ static int chaos(long calls, bool counters)
 			for (i = 0; i < BATCH; i++)
 				gen[v][i].nlist = 0;
 		load_batch(m, false);
+		if (orph.container >= 0 && b == batches / 2)
+			orphan_make();
 		if (vm_run_batch(m)) {
 			fail("racing run, batch %ld: %s", b, why);
 			break;
@@ -1909,6 +1997,8 @@ static int chaos(long calls, bool counters)
 	if (vtbl >= 0)	/* the racer replaced list pages behind the registration */
 		dma_check(m, &dr, "racing run", LIST_GPA(0),
 			  LIST_GPA(0) + (uint64_t)m->nvcpu * 0x100000);
+	if (orphaned)
+		orphan_check();
 	diag("racing run: %lu calls (%lu answered in the kernel), %ld ms (L1 clock)",
 	     n, nk, now_ms() - t0);
 	diag("  %lu intercept flips, %lu MADV_DONTNEED, %lu list remaps, %lu table remaps",
@@ -2055,6 +2145,7 @@ int main(int argc, char **argv)
 	    "nr_foll_pin acquired-released %ld, at start %ld", pins1, pins0);
 	if (!nvfio) {
 		tap_skip("fuzz_vfio_dma_follows_the_guest_table", "no --vfio");
+		tap_skip("fuzz_vfio_orphan_pins_never_grow_and_stay_charged", "no --vfio");
 		tap_skip("fuzz_vfio_spapr_counters_back_to_start", "no --vfio");
 		return failures || tap_n != N_CASES ? 1 : 0;
 	}
@@ -2064,6 +2155,13 @@ int main(int argc, char **argv)
 	    "fuzz_vfio_dma_follows_the_guest_table",
 	    "%lu DMA failures (first: %s), %lu checked, %lu VMM map errors",
 	    dma_failures, dma_first, n_dma_landed, n_vk_err);
+	if (nvfio < 2)
+		tap_skip("fuzz_vfio_orphan_pins_never_grow_and_stay_charged",
+			 "needs a second --vfio group");
+	else
+		tap(orphaned && !orph_fail,
+		    "fuzz_vfio_orphan_pins_never_grow_and_stay_charged", "%s",
+		    orphaned ? orph_why : "the racing run never orphaned the region");
 	for (j = 0; j < ARRAY_SIZE(vs_rows); j++) {
 		vs1[j] = stat_value(VS_STATS, vs_rows[j]);
 		if (vs1[j] != vs0[j] || vs0[j] < 0)

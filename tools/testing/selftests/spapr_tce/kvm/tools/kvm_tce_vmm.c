@@ -1444,7 +1444,7 @@ static int vfio_open(struct vfio_kvm *f)
 	if (opt_vfio_v1)
 		return vfio_v1_window(f, &info);
 	/* the first half of guest RAM is preregistered, the rest is not */
-	return vk_v2_window(f, &info, vm.ram, HIGH_GPA, VFIO_WIN);
+	return vk_v2_window(f, &info, vm.ram, HIGH_GPA, VFIO_WIN, 1);
 }
 
 /* the KVM table of the window, attached through the KVM-VFIO device */
