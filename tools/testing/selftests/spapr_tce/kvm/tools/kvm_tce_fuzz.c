@@ -401,6 +401,7 @@ static bool range_ok(const struct tbl *t, uint64_t ioba, uint64_t n)
 static struct vfio_kvm orph = {
 	.container = -1, .group = -1, .device = -1, .kvmdev = -1,
 };
+
 static bool orphaned;
 static long orph_pinned, orph_kb;
 static unsigned long orph_refused, orph_fail;
@@ -1624,11 +1625,11 @@ static void dma_check(struct fvm *m, struct rng *r, const char *side,
 			memset(p, 0xee, XFER);
 			r2 = edu_dma(m->vk.bar, iova, XFER, true);
 			if (r1 || r2 || !filled(p, XFER, pat))
-				dma_fail("%s: entry %llu (IOVA %#llx) = %#llx: DMA %d/%d, guest page %s",
+				dma_fail("%s: entry %llu (IOVA %#llx) = %#llx: DMA %d/%d, %s",
 					 side, (unsigned long long)e,
 					 (unsigned long long)iova,
 					 (unsigned long long)tce, r1, r2,
-					 "does not hold what the device read from it");
+					 "the guest page does not hold what the device read from it");
 			else
 				loaded = true;
 			memcpy(p, save, XFER);
@@ -1638,10 +1639,10 @@ static void dma_check(struct fvm *m, struct rng *r, const char *side,
 			r1 = edu_dma(m->vk.bar, iova, XFER, true);
 			p = memmem(m->ram, GUEST_RAM, needle, sizeof(needle));
 			if (p)
-				dma_fail("%s: entry %llu (IOVA %#llx) = %#llx, cleared: DMA (%d) wrote guest RAM at %#llx",
+				dma_fail("%s: cleared entry %llu (IOVA %#llx) = %#llx: DMA %d %s %#llx",
 					 side, (unsigned long long)e,
 					 (unsigned long long)iova,
-					 (unsigned long long)tce, r1,
+					 (unsigned long long)tce, r1, "wrote guest RAM at",
 					 (unsigned long long)(p - m->ram));
 			blocked++;
 			n_dma_blocked++;
@@ -1689,8 +1690,9 @@ static void orphan_make(void)
 	orphaned = true;
 	orph_pinned = stat_value(VS_STATS, "pinned_pages");
 	orph_kb = vmlck_kb();
-	diag("racing run: the second container closed, %ld pages pinned (%llu the VM's own registration), VmLck %ld kB",
-	     orph_pinned, (unsigned long long)(ORPH_GPA / host_pgsz), orph_kb);
+	diag("racing run: the second container closed, %ld pages pinned (%llu %s), VmLck %ld kB",
+	     orph_pinned, (unsigned long long)(ORPH_GPA / host_pgsz),
+	     "the VM's own registration", orph_kb);
 }
 
 static void orphan_check(void)
@@ -1698,8 +1700,9 @@ static void orphan_check(void)
 	long pinned = stat_value(VS_STATS, "pinned_pages"), kb = vmlck_kb();
 	long own = (long)(ORPH_GPA / host_pgsz);
 
-	diag("racing run, end: %ld pages pinned (%ld of the orphan), VmLck %ld kB; %lu new TCEs of the orphan refused",
-	     pinned, pinned - own, kb, orph_refused);
+	diag("racing run, end: %ld pages pinned (%ld of the orphan), VmLck %ld kB",
+	     pinned, pinned - own, kb);
+	diag("  %lu new TCEs of the orphan refused", orph_refused);
 	if (pinned < own || pinned > orph_pinned || kb * 1024 < pinned * host_pgsz) {
 		orph_fail++;
 		snprintf(orph_why, sizeof(orph_why),
@@ -1800,8 +1803,9 @@ static int differential(long calls, bool counters)
 	     n_unsafe, n_compared, n_shadowed);
 	diag("  %ld ms (L1 clock)", now_ms() - t0);
 	if (vtbl >= 0)
-		diag("  VFIO-linked table: %lu calls compared, %lu of stock's and %lu of kvm_tce's answered by the VMM",
-		     n_vfio_calls, n_vfio_stock_user, n_vfio_ours_user);
+		diag("  VFIO-linked table: %lu calls compared, %lu of stock's, %lu of ours %s",
+		     n_vfio_calls, n_vfio_stock_user, n_vfio_ours_user,
+		     "answered by the VMM");
 	for (d = 0; d < D_N; d++)
 		if (dcount[d])
 			diag("divergence class %s: %lu, e.g. %s", dname[d],
@@ -2149,8 +2153,10 @@ int main(int argc, char **argv)
 		tap_skip("fuzz_vfio_spapr_counters_back_to_start", "no --vfio");
 		return failures || tap_n != N_CASES ? 1 : 0;
 	}
-	diag("VFIO: %lu entries DMA-checked mapped, %lu cleared; the VMM made %lu MAP_DMA (%lu found the entry live), %lu UNMAP_DMA, %lu failed",
-	     n_dma_landed, n_dma_blocked, n_vk_map, n_vk_busy, n_vk_unmap, n_vk_err);
+	diag("VFIO: %lu entries DMA-checked mapped, %lu cleared", n_dma_landed,
+	     n_dma_blocked);
+	diag("  the VMM made %lu MAP_DMA (%lu found the entry live), %lu UNMAP_DMA, %lu failed",
+	     n_vk_map, n_vk_busy, n_vk_unmap, n_vk_err);
 	tap(!dma_failures && n_dma_landed > 0 && !n_vk_err,
 	    "fuzz_vfio_dma_follows_the_guest_table",
 	    "%lu DMA failures (first: %s), %lu checked, %lu VMM map errors",
