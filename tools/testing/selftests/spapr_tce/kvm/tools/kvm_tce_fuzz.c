@@ -1639,7 +1639,7 @@ static void dma_check(struct fvm *m, struct rng *r, const char *side,
 			r1 = edu_dma(m->vk.bar, iova, XFER, true);
 			p = memmem(m->ram, GUEST_RAM, needle, sizeof(needle));
 			if (p)
-				dma_fail("%s: cleared entry %llu (IOVA %#llx) = %#llx: %d, %s %#llx",
+				dma_fail("%s: cleared entry %llu (%#llx) = %#llx: %d, %s %#llx",
 					 side, (unsigned long long)e,
 					 (unsigned long long)iova,
 					 (unsigned long long)tce, r1, "DMA wrote RAM at",
