@@ -75,13 +75,14 @@ static void vs_window_release(struct vs_container *c, struct vs_window *w)
 
 /*
  * pseries (v6.4 on) makes every window but a default-sized one of 4K
- * TCEs in slot 0 a dynamic DMA window, and keeps one per device: a
- * second one's device-tree property collides, and the platform then
- * removes it and puts the device on its failed-DDW list, which fails
- * every later window of the device until reboot, for any user (the
- * in-tree container does the same). We refuse a second one before the
- * platform is asked, with the -EPERM the platform itself gives for one
- * in slot 0 (Documentation/vfio_spapr.rst, "One DDW per device").
+ * TCEs in slot 0 a dynamic DMA window, and a device has one: the
+ * hypervisor refuses a second while the default window stays (and its
+ * device-tree property would collide with the first's). A failed DDW
+ * puts the device on the platform's failed-DDW list, which fails every
+ * later window of it until reboot, for any user (the in-tree container
+ * sends the same calls). We refuse a second one before the platform is
+ * asked, with the -EPERM the platform itself gives for one in slot 0
+ * (Documentation/vfio_spapr.rst, "One DDW per device").
  */
 static bool vs_makes_ddw(struct iommu_table_group *tg, int num,
 			 u32 page_shift, u64 size)
