@@ -405,7 +405,7 @@ static struct vfio_kvm orph = {
 static bool orphaned;
 static long orph_pinned, orph_kb;
 static unsigned long orph_refused, orph_fail;
-static char orph_why[300];
+static char orph_why[1024];
 
 static unsigned long n_vk_map, n_vk_unmap, n_vk_busy, n_vk_err;
 
@@ -1535,10 +1535,8 @@ static char dma_first[600];
 
 /*
  * @m's container on group @which, its first @reg bytes of RAM registered,
- * the table linked. Two levels: the stock handler then finds no
- * user-address entry for a TCE we set (ours keeps its own record) and
- * clears hardware TCEs in the kernel, behind our record (a map it gives
- * to the VMM), which is what kvm_tce must live with.
+ * the table linked. Two levels, as QEMU asks for large windows: the
+ * table's levels are filled on demand, by us and by the stock handler.
  */
 static int vfio_attach(struct fvm *m, int which, uint64_t reg)
 {
@@ -1575,10 +1573,9 @@ static int vfio_tables(struct fvm *a, struct fvm *b, uint64_t reg)
 		return -1;
 	}
 	vtbl = ntconf++;
-	diag("table %d: liobn %#llx linked to VFIO group %d%s%d, window %#llx + %llu MiB, 4K TCEs",
-	     vtbl, (unsigned long long)t->liobn, vgroup[0], b ? " (the other VM: group " : "",
-	     b ? vgroup[1] : 0, (unsigned long long)t->offset << 12,
-	     (unsigned long long)VFIO_WIN >> 20);
+	diag("table %d: liobn %#llx -> VFIO group %d (other VM: %d), window %#llx + %llu MiB",
+	     vtbl, (unsigned long long)t->liobn, vgroup[0], b ? vgroup[1] : -1,
+	     (unsigned long long)t->offset << 12, (unsigned long long)VFIO_WIN >> 20);
 	return 0;
 }
 
@@ -1690,6 +1687,31 @@ static int orphan_open(struct fvm *m)
 	return 0;
 }
 
+/* the end of vCPU 0's batch: guest TCEs of the VFIO table into the orphan */
+#define ORPH_TCES	8
+
+static void orphan_arm(struct fvm *m)
+{
+	const struct tbl *t = &m->t[vtbl];
+	int k;
+
+	for (k = 0; k < ORPH_TCES; k++) {
+		struct call *c = &gen[0][BATCH - ORPH_TCES + k];
+
+		memset(&c->e, 0, sizeof(c->e));
+		c->e.op = H_PUT_TCE;
+		c->e.a[0] = t->liobn;
+		c->e.a[1] = (t->offset + t->size - ORPH_TCES + k) << 12;
+		c->e.a[2] = (ORPH_GPA + (uint64_t)k * 0x1000) | TCE_RW;
+		c->e.ret = SENTINEL;
+		c->e.r4 = SENTINEL;
+		c->tbl = vtbl;
+		c->nlist = 0;
+		c->stock_unsafe = false;
+		ring(m, 0)[BATCH - ORPH_TCES + k] = c->e;
+	}
+}
+
 /* between two batches: the vCPUs are idle, the racer and flipper not */
 static void orphan_make(void)
 {
@@ -1702,19 +1724,48 @@ static void orphan_make(void)
 	     "the VM's own registration", orph_kb);
 }
 
-static void orphan_check(void)
+/*
+ * The racing run is over (intercept=Y, the vCPUs idle). Then the guest
+ * clears the whole window through kvm_tce: no TCE maps the orphan any
+ * more, but a guest's hcall cannot unpin, so it stays pinned and
+ * charged until a container ioctl of the process collects it; a no-op
+ * UNMAP_DMA must.
+ */
+static void orphan_check(struct fvm *m)
 {
 	long pinned = stat_value(VS_STATS, "pinned_pages"), kb = vmlck_kb();
-	long own = (long)(ORPH_GPA / host_pgsz);
+	long own = (long)(ORPH_GPA / host_pgsz), p2, p3, kb2;
+	const struct tbl *t = &m->t[vtbl];
+	struct ent *e = ring(m, 0);
+	int v;
 
 	diag("racing run, end: %ld pages pinned (%ld of the orphan), VmLck %ld kB",
 	     pinned, pinned - own, kb);
 	diag("  %lu new TCEs of the orphan refused", orph_refused);
-	if (pinned < own || pinned > orph_pinned || kb * 1024 < pinned * host_pgsz) {
+	memset(e, 0, sizeof(*e));
+	e->op = H_STUFF_TCE;
+	e->a[0] = t->liobn;
+	e->a[1] = t->offset << 12;
+	e->a[3] = t->size;
+	e->ret = SENTINEL;
+	for (v = 0; v < m->nvcpu; v++)
+		m->c[v].n = !v;
+	if (vm_run_batch(m) || e->ret != H_SUCCESS)
+		snprintf(orph_why, sizeof(orph_why), "the guest's STUFF of the window: %ld %.200s",
+			 (long)e->ret, why);
+	p2 = stat_value(VS_STATS, "pinned_pages");
+	kb2 = vmlck_kb();
+	vk_unmap(&m->vk, t->offset << 12, 0x1000);
+	p3 = stat_value(VS_STATS, "pinned_pages");
+	diag("  window cleared by the guest: %ld pinned, VmLck %ld kB; after an UNMAP: %ld",
+	     p2, kb2, p3);
+	if (orph_why[0] || orph_pinned <= own || pinned < own || pinned > orph_pinned ||
+	    p2 > pinned || p3 != own || kb * 1024 < pinned * host_pgsz ||
+	    kb2 * 1024 < p2 * host_pgsz) {
 		orph_fail++;
-		snprintf(orph_why, sizeof(orph_why),
-			 "%ld pages pinned (at the orphaning %ld, the VM's own %ld), VmLck %ld kB",
-			 pinned, orph_pinned, own, kb);
+		snprintf(strchr(orph_why, 0), sizeof(orph_why) - strlen(orph_why),
+			 " pinned: %ld at the orphaning, %ld at the end, %ld cleared, %ld after UNMAP; the VM's own %ld; VmLck %ld, %ld kB",
+			 orph_pinned, pinned, p2, p3, own, kb, kb2);
 	}
 }
 
@@ -1983,11 +2034,13 @@ static int chaos(long calls, bool counters)
 				gen[v][i].nlist = 0;
 		load_batch(m, false);
 		if (orph.container >= 0 && b == batches / 2)
-			orphan_make();
+			orphan_arm(m);
 		if (vm_run_batch(m)) {
 			fail("racing run, batch %ld: %s", b, why);
 			break;
 		}
+		if (orph.container >= 0 && b == batches / 2)
+			orphan_make();
 		for (v = 0; v < nvcpu; v++)
 			for (i = 0; i < BATCH; i++) {
 				struct res x;
@@ -2009,7 +2062,7 @@ static int chaos(long calls, bool counters)
 		dma_check(m, &dr, "racing run", LIST_GPA(0),
 			  LIST_GPA(0) + (uint64_t)m->nvcpu * 0x100000);
 	if (orphaned)
-		orphan_check();
+		orphan_check(m);
 	diag("racing run: %lu calls (%lu answered in the kernel), %ld ms (L1 clock)",
 	     n, nk, now_ms() - t0);
 	diag("  %lu intercept flips, %lu MADV_DONTNEED, %lu list remaps, %lu table remaps",
@@ -2028,6 +2081,8 @@ static int chaos(long calls, bool counters)
 		for (k = 0; k < K_N; k++)
 			sum += c1[k];
 		/* every counted call was one of ours; with flips, not all were */
+		/* + the orphan check's one H_STUFF_TCE */
+		n += orphaned;
 		tap(sum > 0 && sum <= (long)(n + SWEEP_ROUNDS * BATCH * nvcpu),
 		    "fuzz_chaos_kvm_tce_counted_at_most_the_calls_made",
 		    "counted %ld, calls %lu", sum, n + SWEEP_ROUNDS * BATCH * nvcpu);
