@@ -752,6 +752,7 @@ static int nvcpu = 4;
 static struct tbl tconf[MAX_TBL];	/* the tables both VMs get */
 static int ntconf;
 static int vtbl = -1;		/* tconf index of the VFIO-linked one */
+static bool vfio_indirect;	/* FUZZ_VFIO_INDIRECT=1 */
 #define VFIO_LIOBN	0x80000001ull
 #define VFIO_WIN	(64ull << 20)	/* of 4K TCEs */
 static uint8_t vpatched[VFIO_WIN >> 12];	/* its entries made equal */
@@ -862,8 +863,18 @@ static void gen_call(struct rng *r, int v, int i, bool shared, struct call *c)
 	else
 		k = v * TBL_PER_VCPU + below(r, TBL_PER_VCPU);
 	/* vCPU 0 owns the VFIO-linked table, if any, in the differential */
-	if (!shared && vtbl >= 0 && v == 0 && chance(r, 50))
+	if (!shared && vtbl >= 0 && v == 0 && chance(r, 50)) {
 		k = vtbl;
+		/*
+		 * An open finding: an INDIRECT there that both sides give
+		 * to the VMM got different answers from it (seeds 1933370679
+		 * and 1534842853, kvm_tce-tests.rst); until it is explained
+		 * the differential sends PUT, STUFF and GET there, and
+		 * FUZZ_VFIO_INDIRECT=1 sends INDIRECT again.
+		 */
+		if (c->e.op == H_PUT_TCE_INDIRECT && !vfio_indirect)
+			c->e.op = H_PUT_TCE;
+	}
 	t = &tconf[k];
 	c->tbl = k;
 	c->e.a[0] = t->liobn;
@@ -2165,6 +2176,8 @@ int main(int argc, char **argv)
 			power8 = true;
 	if (f)
 		fclose(f);
+	vfio_indirect = getenv("FUZZ_VFIO_INDIRECT") &&
+			!strcmp(getenv("FUZZ_VFIO_INDIRECT"), "1");
 	param_path = getenv("KVM_TCE_PARAM");
 	if (stock_only || !param_path || access(param_path, W_OK))
 		param_path = NULL;
