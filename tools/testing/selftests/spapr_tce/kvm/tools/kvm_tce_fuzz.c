@@ -1698,29 +1698,36 @@ static int orphan_open(struct fvm *m)
 	return 0;
 }
 
-/* the end of vCPU 0's batch: guest TCEs of the VFIO table into the orphan */
+/*
+ * A batch of vCPU 0 alone (the others idle, the racer and flipper
+ * running): guest TCEs of the VFIO table into the orphan-to-be.
+ */
 #define ORPH_TCES	8
 
-static void orphan_arm(struct fvm *m)
+static int orphan_arm(struct fvm *m)
 {
 	const struct tbl *t = &m->t[vtbl];
-	int k;
+	struct ent *e = ring(m, 0);
+	int k, v;
 
 	for (k = 0; k < ORPH_TCES; k++) {
-		struct call *c = &gen[0][BATCH - ORPH_TCES + k];
-
-		memset(&c->e, 0, sizeof(c->e));
-		c->e.op = H_PUT_TCE;
-		c->e.a[0] = t->liobn;
-		c->e.a[1] = (t->offset + t->size - ORPH_TCES + k) << 12;
-		c->e.a[2] = (ORPH_GPA + (uint64_t)k * 0x1000) | TCE_RW;
-		c->e.ret = SENTINEL;
-		c->e.r4 = SENTINEL;
-		c->tbl = vtbl;
-		c->nlist = 0;
-		c->stock_unsafe = false;
-		ring(m, 0)[BATCH - ORPH_TCES + k] = c->e;
+		memset(&e[k], 0, sizeof(e[k]));
+		e[k].op = H_PUT_TCE;
+		e[k].a[0] = t->liobn;
+		e[k].a[1] = (t->offset + t->size / 2 + k) << 12;
+		e[k].a[2] = (ORPH_GPA + (uint64_t)k * 0x1000) | TCE_RW;
+		e[k].ret = SENTINEL;
 	}
+	for (v = 0; v < m->nvcpu; v++)
+		m->c[v].n = v ? 0 : ORPH_TCES;
+	if (vm_run_batch(m))
+		return -1;
+	for (k = 0; k < ORPH_TCES; k++)
+		if (e[k].ret != H_SUCCESS) {
+			say("H_PUT_TCE %d into the orphan-to-be: %ld", k, (long)e[k].ret);
+			return -1;
+		}
+	return 0;
 }
 
 /* between two batches: the vCPUs are idle, the racer and flipper not */
@@ -2043,15 +2050,17 @@ static int chaos(long calls, bool counters)
 		for (v = 0; v < nvcpu; v++)
 			for (i = 0; i < BATCH; i++)
 				gen[v][i].nlist = 0;
-		load_batch(m, false);
-		if (orph.container >= 0 && b == batches / 2)
-			orphan_arm(m);
-		if (vm_run_batch(m)) {
-			fail("racing run, batch %ld: %s", b, why);
+		if (orph.container >= 0 && b == batches / 2 && orphan_arm(m)) {
+			fail("racing run, arming the orphan: %s", why);
 			break;
 		}
 		if (orph.container >= 0 && b == batches / 2)
 			orphan_make();
+		load_batch(m, false);
+		if (vm_run_batch(m)) {
+			fail("racing run, batch %ld: %s", b, why);
+			break;
+		}
 		for (v = 0; v < nvcpu; v++)
 			for (i = 0; i < BATCH; i++) {
 				struct res x;
@@ -2092,8 +2101,8 @@ static int chaos(long calls, bool counters)
 		for (k = 0; k < K_N; k++)
 			sum += c1[k];
 		/* every counted call was one of ours; with flips, not all were */
-		/* + the orphan check's one H_STUFF_TCE */
-		n += orphaned;
+		/* + the orphan's arming H_PUT_TCEs and its check's H_STUFF_TCE */
+		n += orphaned ? ORPH_TCES + 1 : 0;
 		tap(sum > 0 && sum <= (long)(n + SWEEP_ROUNDS * BATCH * nvcpu),
 		    "fuzz_chaos_kvm_tce_counted_at_most_the_calls_made",
 		    "counted %ld, calls %lu", sum, n + SWEEP_ROUNDS * BATCH * nvcpu);
