@@ -65,6 +65,7 @@ struct vs_container;
 struct vs_window {
 	struct iommu_table *tbl;
 	bool created;			/* by us: freed when removed */
+	bool ddw;			/* pseries: the device's one DDW */
 	__be64 *ua_shadow;		/* v2 over a fixed window: ua per TCE */
 	unsigned long charged;		/* pages of locked_vm for the table */
 	unsigned long live;		/* TCEs set: clearing stops at none */

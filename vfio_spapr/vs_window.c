@@ -20,6 +20,7 @@
 
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <asm/firmware.h>
 #include "vs_internal.h"
 
 /**
@@ -72,6 +73,24 @@ static void vs_window_release(struct vs_container *c, struct vs_window *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/*
+ * pseries (v6.4 on) makes every window but a default-sized one of 4K
+ * TCEs in slot 0 a dynamic DMA window, and a device has one: the
+ * hypervisor refuses a second while the default window stays (and its
+ * device-tree property would collide with the first's). A failed DDW
+ * puts the device on the platform's failed-DDW list, which fails every
+ * later window of it until reboot, for any user (the in-tree container
+ * sends the same calls). We refuse a second one before the platform is
+ * asked, with the -EPERM the platform itself gives for one in slot 0
+ * (Documentation/vfio_spapr.rst, "One DDW per device").
+ */
+static bool vs_makes_ddw(struct iommu_table_group *tg, int num,
+			 u32 page_shift, u64 size)
+{
+	return firmware_has_feature(FW_FEATURE_LPAR) &&
+	       (num || page_shift != IOMMU_PAGE_SHIFT_4K || size > tg->tce32_size);
+}
+
 /**
  * vs_window_create() - VFIO_IOMMU_SPAPR_TCE_CREATE.
  * @c: the container (lock held, a group attached)
@@ -80,9 +99,10 @@ static void vs_window_release(struct vs_container *c, struct vs_window *w)
  * @levels: table levels
  * @start: where the platform placed the window
  *
- * Return: 0; -EPERM without dynamic windows; -ENOSPC when every window is
- * in use; -EINVAL for a page size or geometry the platform refuses;
- * -ENOMEM over RLIMIT_MEMLOCK.
+ * Return: 0; -EPERM without dynamic windows, or for a second dynamic DMA
+ * window of a pseries device; -ENOSPC when every window is in use;
+ * -EINVAL for a page size or geometry the platform refuses; -ENOMEM over
+ * RLIMIT_MEMLOCK.
  */
 long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 		      u32 levels, u64 *start)
@@ -92,8 +112,9 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	unsigned long bytes, pages;
 	struct vs_window *w = NULL;
 	struct vs_group *g;
+	bool ddw;
 	long ret;
-	int num;
+	int num, i;
 
 	if (!tg)
 		return -ENXIO;
@@ -109,6 +130,10 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	}
 	if (!w)
 		return -ENOSPC;
+	ddw = vs_makes_ddw(tg, num, page_shift, size);
+	for (i = 0; ddw && i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
+		if (c->win[i].ddw)
+			return -EPERM;
 	bytes = tg->ops->get_table_size(page_shift, size, levels);
 	if (!bytes)
 		return -EINVAL;
@@ -126,6 +151,7 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	}
 	w->tbl = tbl;
 	w->created = true;
+	w->ddw = ddw;
 	w->charged = pages;
 	*start = tbl->it_offset << tbl->it_page_shift;
 	atomic64_inc(&vs_stats.windows_created);

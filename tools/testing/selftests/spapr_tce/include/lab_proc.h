@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the lab's C tests read back from the kernel to prove nothing
- * leaked (locked memory, FOLL_PIN pins), and two small wrappers they
- * all use.
+ * leaked (locked memory, FOLL_PIN pins, debugfs counters), and two small
+ * wrappers they all use.
  */
 #ifndef LAB_PROC_H
 #define LAB_PROC_H
@@ -65,6 +65,26 @@ static inline long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "name value" or "name: value" lines (debugfs): the value of @name, or -1 */
+static inline long stat_value(const char *path, const char *name)
+{
+	char line[256], n[128];
+	long v, r = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127[^: ]%*[: ]%ld", n, &v) == 2 &&
+		    !strcmp(n, name)) {
+			r = v;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
 }
 
 /* ioctl() returning -errno on failure */

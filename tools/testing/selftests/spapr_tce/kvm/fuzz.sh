@@ -9,16 +9,27 @@
 # Afterwards: a clean kernel log, no page left pinned or unfreed, and
 # kvm_tce unloads.
 #
+# Where KVM links tables to VFIO (powernv: KVM_CAP_SPAPR_TCE_VFIO is 1),
+# each VM also gets a window of our v2 container with an edu device
+# (the two VMs of the differential one each, on the lab's two devices),
+# linked through the KVM-VFIO device as QEMU does: answers are compared
+# with stock's (which gives our container's mapping calls to the VMM),
+# the hardware is checked against the guest's table by edu DMA, and
+# vfio_spapr's counters must come back (Documentation/kvm_tce-tests.rst).
+#
 # FUZZ_SEED replays a run (every failure line prints the seed);
-# FUZZ_CALLS sets the number of hcalls. The default, 30,000, costs about
-# a minute per boot under TCG (about 500 calls/s on the host clock);
-# 100,000 would cost over three minutes per boot, and make bench runs a
-# million.
+# FUZZ_CALLS sets the number of hcalls. The default, 50,000, is what the
+# suite's time allows (Documentation/kvm_tce-tests.rst: about 500-1,200
+# calls/s under TCG, 8 boots run it); 100,000 would cost over three
+# minutes per boot, and make bench runs a million.
 # lab-test-timeout: 900
+# On 6.1 a claimed group keeps vfio_spapr loaded until reboot
+# (vfio-enable.rst), so this test runs after the others:
+# lab-test-order: last
 
 . /lab/tests/lib.sh
 FUZZ=$(dirname "$0")/bin/kvm_tce_fuzz
-CALLS=${FUZZ_CALLS:-30000}
+CALLS=${FUZZ_CALLS:-50000}
 SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 
 skip_all() {
@@ -46,9 +57,44 @@ if kvm_tce_load; then
 	ours=1
 	export KVM_TCE_PARAM
 fi
+# VFIO-linked windows: our v2 containers on the two edu devices
+VARGS=
+vfio_why=
+edus=
+if [ $ours = 0 ]; then
+	vfio_why="kvm_tce not loaded"
+elif [ "$LAB_MACHINE" = powernv8 ]; then
+	# An open finding: on powernv8 6.12 the fuzzer process soft-locked
+	# its CPU for over 600 s with the VFIO mode on (seed 4125307288,
+	# before its first result line); not run there until it is found.
+	vfio_why="powernv8: the VFIO mode soft-locks the host (open finding, kvm_tce-tests.rst)"
+else
+	case $("$(dirname "$0")/bin/kvm_tce_vmm" --caps) in
+	*spapr_tce_vfio=1*) edus=$(edu_devices | head -2) ;;
+	*) vfio_why="KVM_CAP_SPAPR_TCE_VFIO is 0 here" ;;
+	esac
+fi
+if [ -n "$edus" ]; then
+	modprobe vfio-pci
+	[ "$(cat /sys/module/vfio_spapr/parameters/container)" = Y ] ||
+		vfio_why="vfio_spapr serves no containers"
+	for e in $edus; do
+		[ -z "$vfio_why" ] || break
+		if bind_vfio_pci "$e"; then
+			# no device reset at each open and close (seconds on powernv)
+			echo "" >"/sys/bus/pci/devices/$e/reset_method" 2>/dev/null
+			g=$(basename "$(readlink "/sys/bus/pci/devices/$e/iommu_group")")
+			VARGS="$VARGS --vfio $g:$e"
+		else
+			vfio_why="edu $e did not bind to vfio-pci"
+		fi
+	done
+	[ "$(echo "$edus" | wc -l)" = 2 ] || vfio_why="${vfio_why:-want two edu devices, have: $edus}"
+	[ -z "$vfio_why" ] || VARGS=
+fi
 n=$("$FUZZ" --cases)
 tap_plan $((n + 3))
-echo "# $LAB_MACHINE $LAB_KERNEL: seed $SEED, $CALLS calls; kvm_tce: ${KVM_TCE_WHY:-loaded}"
+echo "# $LAB_MACHINE $LAB_KERNEL: seed $SEED, $CALLS calls; kvm_tce: ${KVM_TCE_WHY:-loaded}; VFIO:${VARGS:- none, $vfio_why}"
 dmesg -c >/dev/null
 # The first VMs of a boot cost memory for good (powernv8, hash: about
 # 67 MiB, stock alone, the same after every later run): a short warm-up
@@ -57,7 +103,7 @@ dmesg -c >/dev/null
 m0=$(mem_avail)
 t0=$(cut -d' ' -f1 /proc/uptime)
 if [ $ours = 1 ]; then
-	"$FUZZ" --seed "$SEED" --calls "$CALLS" >/tmp/fuzz.tap 2>&1
+	"$FUZZ" --seed "$SEED" --calls "$CALLS" $VARGS >/tmp/fuzz.tap 2>&1
 else
 	"$FUZZ" --seed "$SEED" --calls "$CALLS" --stock-only >/tmp/fuzz.tap 2>&1
 fi
@@ -97,6 +143,12 @@ else
 	tap_ok kernel_log_clean
 fi
 loaded kvm_tce && rmmod kvm_tce
+for e in $edus; do
+	d=/sys/bus/pci/devices/$e
+	echo default >"$d/reset_method" 2>/dev/null
+	echo >"$d/driver_override"
+	[ -e "$d/driver" ] && echo "$e" >"$d/driver/unbind"
+done
 loaded vfio_spapr && rmmod vfio_spapr
 loaded spapr_realmode && rmmod spapr_realmode
 tap_done

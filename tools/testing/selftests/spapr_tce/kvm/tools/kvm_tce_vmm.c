@@ -54,6 +54,7 @@
 #include <sys/wait.h>
 #include "edu.h"
 #include "lab_tap.h"
+#include "vfio_kvm.h"
 #include "kvm_tce_guest.h"
 
 /* PAPR hcall opcodes and return codes (asm/hvcall.h) */
@@ -187,15 +188,6 @@ struct tbl {
 
 #define MAX_TBL 16	/* the cases close theirs */
 
-struct vfio {
-	int container, group, device, groupno;
-	volatile uint8_t *bar;
-	size_t bar_size;
-	uint64_t win_start, win_size;
-	uint64_t reg_size;	/* guest RAM registered from GPA 0 */
-	int kvmdev;
-};
-
 struct vm {
 	int kvm, fd, vcpu;
 	struct kvm_run *run;
@@ -203,7 +195,7 @@ struct vm {
 	uint8_t *ram;
 	struct tbl t[MAX_TBL];
 	int nt;
-	struct vfio v;
+	struct vfio_kvm v;
 	bool have_vfio;
 	/* userspace exits for TCE opcodes, by kind */
 	unsigned long uexit[4];
@@ -285,26 +277,6 @@ static int opkind(unsigned long op)
 
 /* ------------------------------------------------------------------ */
 /* /proc and debugfs (VmLck and FOLL_PIN counts: lab_proc.h) */
-
-/* "name value" or "name: value" lines: the value of @name, or -1 */
-static long stat_value(const char *path, const char *name)
-{
-	char line[256], n[128];
-	long v, r = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127[^: ]%*[: ]%ld", n, &v) == 2 &&
-		    !strcmp(n, name)) {
-			r = v;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
 
 /*
  * kvm_tce.ko's per-VM counters. KVM_TCE_VMS is the directory of the
@@ -415,10 +387,7 @@ static int vm_create(struct vm *v)
 	int i;
 
 	memset(v, 0, sizeof(*v));
-	v->v.container = -1;
-	v->v.group = -1;
-	v->v.device = -1;
-	v->v.kvmdev = -1;
+	vk_init(&v->v);
 	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (v->kvm < 0) {
 		say("open /dev/kvm: %s", strerror(errno));
@@ -592,26 +561,6 @@ static uint64_t ioba_of(const struct tbl *t, uint64_t i)
 /* ------------------------------------------------------------------ */
 /* userspace hcall handling, as QEMU does it */
 
-static long vfio_map(struct vfio *f, uint64_t iova, void *va, uint64_t size,
-		     uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m), .flags = flags,
-		.vaddr = (uintptr_t)va, .iova = iova, .size = size,
-	};
-
-	return xioctl(f->container, VFIO_IOMMU_MAP_DMA, &m);
-}
-
-static long vfio_unmap(struct vfio *f, uint64_t iova, uint64_t size)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = size,
-	};
-
-	return xioctl(f->container, VFIO_IOMMU_UNMAP_DMA, &u);
-}
-
 static bool ioba_ok(const struct tbl *t, uint64_t ioba, uint64_t n)
 {
 	uint64_t idx = ioba >> t->shift;
@@ -638,16 +587,16 @@ static long put_one(struct vm *v, struct tbl *t, uint64_t ioba, uint64_t tce)
 		return H_PARAMETER;
 	if (t->vfio) {
 		if (t->ent[i] & TCE_RW) {
-			r = vfio_unmap(&v->v, ioba, psz);
+			r = vk_unmap(&v->v, ioba, psz);
 			if (r < 0)
 				diag("userspace: UNMAP_DMA %#llx: %s",
 				     (unsigned long long)ioba, strerror(-r));
 		}
 		t->ent[i] = 0;
 		if (tce & TCE_RW) {
-			r = vfio_map(&v->v, ioba, v->ram + gpa, psz,
-				     (tce & TCE_READ ? VFIO_DMA_MAP_FLAG_READ : 0) |
-				     (tce & TCE_WRITE ? VFIO_DMA_MAP_FLAG_WRITE : 0));
+			r = vk_map(&v->v, ioba, v->ram + gpa, psz,
+				   (tce & TCE_READ ? VFIO_DMA_MAP_FLAG_READ : 0) |
+				   (tce & TCE_WRITE ? VFIO_DMA_MAP_FLAG_WRITE : 0));
 			if (r < 0) {
 				diag("userspace: MAP_DMA %#llx -> GPA %#llx: %s",
 				     (unsigned long long)ioba,
@@ -1466,16 +1415,16 @@ static bool all_c3(const uint8_t *p)
  * v1: no preregistration and no window of our own; the default window is
  * what KVM links, and a dynamic container makes it at the first MAP.
  */
-static int vfio_v1_window(struct vfio *f,
+static int vfio_v1_window(struct vfio_kvm *f,
 			  const struct vfio_iommu_spapr_tce_info *info)
 {
 	long r = xioctl(f->container, VFIO_IOMMU_ENABLE, NULL);
 
 	if (!r)
-		r = vfio_map(f, info->dma32_window_start, vm.ram + DATA_GPA,
-			     4096, VFIO_DMA_MAP_FLAG_READ);
+		r = vk_map(f, info->dma32_window_start, vm.ram + DATA_GPA,
+			   4096, VFIO_DMA_MAP_FLAG_READ);
 	if (!r)
-		r = vfio_unmap(f, info->dma32_window_start, 4096);
+		r = vk_unmap(f, info->dma32_window_start, 4096);
 	if (r) {
 		say("v1 ENABLE and first MAP: %s", strerror(-r));
 		return -1;
@@ -1486,155 +1435,27 @@ static int vfio_v1_window(struct vfio *f,
 	return 0;
 }
 
-static int vfio_open(struct vfio *f)
+static int vfio_open(struct vfio_kvm *f)
 {
-	struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof(info) };
-	struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof(rm) };
-	struct vfio_iommu_spapr_tce_create cr = { .argsz = sizeof(cr) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	struct vfio_iommu_spapr_register_memory reg = { .argsz = sizeof(reg) };
-	char path[64];
-	uint16_t cmd;
-	long r;
+	struct vfio_iommu_spapr_tce_info info;
 
-	f->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", opt_vfio_group);
-	f->group = open(path, O_RDWR | O_CLOEXEC);
-	if (f->container < 0 || f->group < 0) {
-		say("open container/group %s: %s", path, strerror(errno));
+	if (vk_open(f, opt_vfio_group, opt_vfio_dev, opt_vfio_v1, &info))
 		return -1;
-	}
-	f->groupno = opt_vfio_group;
-	if (ioctl(f->group, VFIO_GROUP_SET_CONTAINER, &f->container) ||
-	    ioctl(f->container, VFIO_SET_IOMMU, opt_vfio_v1 ?
-		  VFIO_SPAPR_TCE_IOMMU : VFIO_SPAPR_TCE_v2_IOMMU) ||
-	    ioctl(f->container, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info)) {
-		say("container setup (%s): %s", opt_vfio_v1 ? "v1" : "v2",
-		    strerror(errno));
-		return -1;
-	}
-	f->device = ioctl(f->group, VFIO_GROUP_GET_DEVICE_FD, opt_vfio_dev);
-	if (f->device < 0) {
-		say("GET_DEVICE_FD(%s): %s", opt_vfio_dev, strerror(errno));
-		return -1;
-	}
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(f->device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
-		say("BAR0 info: %s", strerror(errno));
-		return -1;
-	}
-	f->bar_size = ri.size;
-	f->bar = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      f->device, ri.offset);
-	if (f->bar == MAP_FAILED) {
-		say("mmap BAR0: %s", strerror(errno));
-		f->bar = NULL;
-		return -1;
-	}
-	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(f->device, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
-	    pread(f->device, &cmd, 2, ri.offset + 4) != 2) {
-		say("config space: %s", strerror(errno));
-		return -1;
-	}
-	cmd |= 0x6;	/* memory space, bus master */
-	if (pwrite(f->device, &cmd, 2, ri.offset + 4) != 2 ||
-	    *(volatile uint32_t *)f->bar != EDU_IDENT_RAW) {
-		say("edu does not answer (ident %#x)", *(volatile uint32_t *)f->bar);
-		return -1;
-	}
 	if (opt_vfio_v1)
 		return vfio_v1_window(f, &info);
 	/* the first half of guest RAM is preregistered, the rest is not */
-	f->reg_size = HIGH_GPA;
-	reg.vaddr = (uintptr_t)vm.ram;
-	reg.size = f->reg_size;
-	r = xioctl(f->container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg);
-	if (r) {
-		say("REGISTER_MEMORY: %s", strerror(-r));
-		return -1;
-	}
-	/* as QEMU does: drop the default window, make the guest's own */
-	rm.start_addr = info.dma32_window_start;
-	r = xioctl(f->container, VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm);
-	if (r)
-		diag("REMOVE of the default window at %#x: %s",
-		     info.dma32_window_start, strerror(-r));
-	cr.page_shift = 12;
-	cr.window_size = VFIO_WIN;
-	cr.levels = 1;
-	r = xioctl(f->container, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr);
-	if (r) {
-		say("CREATE 4K x %llu MiB window: %s",
-		    (unsigned long long)VFIO_WIN >> 20, strerror(-r));
-		return -1;
-	}
-	f->win_start = cr.start_addr;
-	f->win_size = VFIO_WIN;
-	if (f->win_start + f->win_size > (1ull << 28)) {
-		say("window at %#llx: beyond the edu 28-bit DMA mask",
-		    (unsigned long long)f->win_start);
-		return -1;
-	}
-	return 0;
-}
-
-static void vfio_close(struct vfio *f)
-{
-	if (f->kvmdev >= 0)
-		close(f->kvmdev);
-	if (f->bar)
-		munmap((void *)f->bar, f->bar_size);
-	if (f->device >= 0)
-		close(f->device);
-	if (f->group >= 0) {
-		ioctl(f->group, VFIO_GROUP_UNSET_CONTAINER);
-		close(f->group);
-	}
-	if (f->container >= 0)
-		close(f->container);
-	f->container = -1;
-	f->group = -1;
-	f->device = -1;
-	f->kvmdev = -1;
-	f->bar = NULL;
+	return vk_v2_window(f, &info, vm.ram, HIGH_GPA, VFIO_WIN, 1);
 }
 
 /* the KVM table of the window, attached through the KVM-VFIO device */
 static struct tbl *vfio_link(struct vm *v)
 {
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
-	struct kvm_vfio_spapr_tce st;
-	struct kvm_device_attr a = { .group = KVM_DEV_VFIO_GROUP };
 	struct tbl *t;
-	long r;
 
 	t = tbl_kernel(v, VFIO_LIOBN, 12, v->v.win_start >> 12,
 		       v->v.win_size >> 12);
-	if (!t)
+	if (!t || vk_kvm_link(&v->v, v->fd, t->fd))
 		return NULL;
-	r = xioctl(v->fd, KVM_CREATE_DEVICE, &cd);
-	if (r) {
-		say("KVM_CREATE_DEVICE(VFIO): %s", strerror(-r));
-		return NULL;
-	}
-	v->v.kvmdev = cd.fd;
-	a.attr = KVM_DEV_VFIO_GROUP_ADD;
-	a.addr = (uintptr_t)&v->v.group;
-	r = xioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a);
-	if (r) {
-		say("KVM_DEV_VFIO_GROUP_ADD: %s", strerror(-r));
-		return NULL;
-	}
-	st.groupfd = v->v.group;
-	st.tablefd = t->fd;
-	a.attr = KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE;
-	a.addr = (uintptr_t)&st;
-	r = xioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a);
-	if (r) {
-		say("KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: %s", strerror(-r));
-		return NULL;
-	}
 	t->vfio = true;
 	return t;
 }
@@ -1894,7 +1715,7 @@ static int t_vfio_v1_clear_close(uint32_t shift)
 	     h.user ? "in userspace" : "in the kernel",
 	     pins_outstanding() - pins0);
 	CHECK(h.ret == H_SUCCESS, "guest clear: %s", hname(h.ret));
-	vfio_close(&vm.v);
+	vk_close(&vm.v);
 	vm.have_vfio = false;
 	for (i = 0; i < 100 && pins_outstanding() != pins0; i++)
 		usleep(50000);
@@ -2052,7 +1873,7 @@ static int run_cases(regex_t *re, int fd)
 	diag("userspace exits: put %lu indirect %lu stuff %lu get %lu",
 	     vm.uexit[0], vm.uexit[1], vm.uexit[2], vm.uexit[3]);
 	tbl_close_from(&vm, 0);
-	vfio_close(&vm.v);
+	vk_close(&vm.v);
 	munmap(vm.run, vm.run_size);
 	close(vm.vcpu);
 	close(vm.fd);
@@ -2310,7 +2131,7 @@ static int bench(const char *ops, const char *table, const char *label)
 	}
 	free(list);
 	tbl_close_from(&vm, 0);
-	vfio_close(&vm.v);
+	vk_close(&vm.v);
 	return rc;
 }
 

@@ -1752,6 +1752,77 @@ out:
 	return rc;
 }
 
+/*
+ * pseries (v6.4 on) keeps one dynamic DMA window per device: every
+ * window but a default-sized one of 4K TCEs in slot 0 is one, and a
+ * second one's device-tree property collides with the first's. The
+ * stock platform code then removes the new window and puts the device
+ * on its failed-DDW list for good: every later CREATE of the device
+ * fails with ENODEV until reboot, for any user (finding A of issue 12,
+ * vfio_spapr.rst "One DDW per device"). Sequence: REMOVE of the still
+ * owed default window, CREATE, CREATE. Ours refuses the second CREATE
+ * with EPERM before the platform is asked, and the device must take a
+ * window again once the first is gone. The in-tree driver shows the
+ * stock behaviour, which this asserts as documented: the second CREATE
+ * fails and the device takes no window after (this poisons the device
+ * until reboot: run it last).
+ */
+static int t_v2_one_ddw(void)
+{
+	uint64_t s1 = 0, s2 = 0, s3 = 0;
+	const uint64_t size = 1ull << 28;	/* 4096 TCEs of 64K */
+	struct env e;
+	int rc = PASS;
+	long r;
+
+	if (powernv) {
+		say("SKIP %s",
+		    "powernv has two dynamic windows per PE (v2_create_64k_window_second_slot)");
+		return SKIP;
+	}
+	if (env_open(&e, VFIO_SPAPR_TCE_v2_IOMMU))
+		return FAIL;
+	if (opt_fixed) {
+		rc = fixed_no_windows(&e);
+		env_close(&e);
+		return rc;
+	}
+	CHECK(e.info.ddw.pgsizes & (1ull << 16), "no 64K TCEs (pgsizes %#llx)",
+	      (unsigned long long)e.info.ddw.pgsizes);
+	r = remove_win(&e, e.info.dma32_window_start);
+	CHECK(r == 0, "REMOVE of the owed default window: %s", err_name(r));
+	r = create_win(&e, 16, size, 1, &s1);
+	diag("first CREATE (64K TCEs, 256 MiB): %s, start %#llx", err_name(r),
+	     (unsigned long long)s1);
+	CHECK(r == 0, "first CREATE: %s", err_name(r));
+	r = create_win(&e, 16, size, 1, &s2);
+	diag("second CREATE: %s, start %#llx", err_name(r), (unsigned long long)s2);
+	if (!opt_intree)
+		CHECK(r == -EPERM,
+		      "second DDW of the device: %s, want EPERM (refused before the platform is asked)",
+		      err_name(r));
+	else
+		CHECK(r != 0, "second DDW of the device: 0 (stock pseries keeps one)");
+	r = remove_win(&e, s1);
+	CHECK(r == 0, "REMOVE of the first window: %s", err_name(r));
+	r = create_win(&e, 16, size, 1, &s3);
+	diag("CREATE after the first window went: %s, start %#llx", err_name(r),
+	     (unsigned long long)s3);
+	if (!opt_intree) {
+		CHECK(r == 0,
+		      "the device takes no window any more: %s (on the platform's failed-DDW list?)",
+		      err_name(r));
+		r = remove_win(&e, s3);
+		CHECK(r == 0, "REMOVE: %s", err_name(r));
+	} else {
+		CHECK(r == -ENODEV, "stock after a second DDW: %s, want ENODEV (failed-DDW list)",
+		      err_name(r));
+	}
+out:
+	env_close(&e);
+	return rc;
+}
+
 static int t_v2_ddw_high(void) { return t_v2_ddw(0); }
 static int t_v2_ddw_low(void) { return t_v2_ddw(1); }
 
@@ -1953,6 +2024,8 @@ static const struct tcase cases[] = {
 	BAD("v2_enable_enotty", V2, B_V2_ENABLE),
 	{ "map_same_iova_twice_replaces", V1 | V2, t_double_map, 0, false },
 	{ "child_exit_with_live_mappings_leaks_nothing", V1 | V2, t_exit, 0, false },
+	/* last: with the in-tree driver it leaves the device without windows */
+	{ "v2_pseries_second_ddw_eperm_device_takes_windows_after", V2, t_v2_one_ddw, 0, false },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
