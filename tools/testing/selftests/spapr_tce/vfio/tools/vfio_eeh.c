@@ -4,7 +4,7 @@
  * TCE container, as a VMM drives them for a guest's EEH RTAS calls
  * (QEMU's hw/ppc/spapr_pci_vfio.c): enable, get state, error injection,
  * unfreeze, the three resets, configure. Whichever container driver
- * serves /dev/vfio/vfio answers: eeh.sh runs it against ours and the
+ * serves /dev/vfio/vfio answers: pe_ops.sh runs it against ours and the
  * in-tree one on the same group and compares.
  *
  *   vfio_eeh --group N --dev BDF --type 1|2
