@@ -33,7 +33,10 @@ JOBS=${JOBS:-2}
 CROSS=powerpc64le-linux-gnu-
 KMAKE=(make ARCH=powerpc "CROSS_COMPILE=$CROSS" -s)
 
-if [[ -s $OUT/versions.txt && -e $OUT/vmlinux && -d $OUT/kdir/ ]]; then
+# Made already, by this very script (a changed fragment makes it anew).
+SELF_HASH=$(sha256sum "$0" | cut -c1-12)
+if [[ -s $OUT/versions.txt && -e $OUT/vmlinux && -d $OUT/kdir/ &&
+	$(cat "$OUT/script-hash" 2>/dev/null) == "$SELF_HASH" ]]; then
 	exit 0
 fi
 
@@ -61,6 +64,7 @@ DEBUG_VM=y DEBUG_LIST=y DEBUG_SG=y DEBUG_NOTIFIERS=y
 DEBUG_KMEMLEAK=y DEBUG_KMEMLEAK_DEFAULT_OFF=n DEBUG_KMEMLEAK_AUTO_SCAN=n
 DEBUG_KMEMLEAK_MEM_POOL_SIZE=40000
 FAULT_INJECTION=y FAILSLAB=y FAIL_PAGE_ALLOC=y FAULT_INJECTION_DEBUG_FS=y
+FAULT_INJECTION_STACKTRACE_FILTER=y
 DEBUG_FS=y
 DEBUG_INFO_NONE=y DEBUG_INFO_BTF=n
 MODULE_SIG_ALL=n MODULE_COMPRESS=n
@@ -169,13 +173,20 @@ if [[ ! -e $dest/.complete ]]; then
 	cp System.map .config "$stage/"
 	# What out-of-tree modules build against (M=): the kbuild files, the
 	# headers, the host tools built here, the config and the symbol
-	# versions; no object file but the one every ppc64 module links.
+	# versions; no object file but crtsavres.o, which modules link where
+	# the linker cannot provide the save/restore functions (not BFD).
 	tar -c --exclude='*.o' --exclude='*.a' --exclude='*.ko' --exclude='.*.cmd' \
 		--exclude='*.c' --exclude='*.rst' --exclude=./Documentation \
 		--exclude=./vmlinux --exclude='./.tmp_vmlinux*' --exclude='*.mod' \
 		--exclude='./.stage*' --exclude=./.unpacked . |
 		tar -x -C "$stage/kdir"
-	cp arch/powerpc/lib/crtsavres.o "$stage/kdir/arch/powerpc/lib/"
+	# The one C file the kbuild compiles for every module (6.12 on).
+	if [[ -e scripts/module-common.c ]]; then
+		cp scripts/module-common.c "$stage/kdir/scripts/"
+	fi
+	if [[ -e arch/powerpc/lib/crtsavres.o ]]; then
+		cp arch/powerpc/lib/crtsavres.o "$stage/kdir/arch/powerpc/lib/"
+	fi
 	find "$stage/kdir/arch" -mindepth 1 -maxdepth 1 -type d ! -name powerpc -exec rm -rf {} +
 	rel=$(cat include/config/kernel.release)
 	echo "$rel" >"$stage/release"
@@ -199,6 +210,7 @@ ln -sfn "$dest/vmlinux" "$OUT/vmlinux"
 ln -sfn "$dest/kdir" "$OUT/kdir"
 ln -sfn "$dest/root/lib/modules/$rel" "$OUT/modules"
 echo "$rel" >"$OUT/release"
+echo "$SELF_HASH" >"$OUT/script-hash"
 cat >"$OUT/versions.txt" <<V
 kernel $KERNEL: $rel
   linux-source-$BASE $ver (Debian's config of $srel, trimmed, plus the debug fragment)

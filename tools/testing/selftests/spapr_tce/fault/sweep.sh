@@ -18,7 +18,9 @@ if [ ! -e /proc/thread-self/fail-nth ]; then
 		"no /proc/thread-self/fail-nth: $LAB_KERNEL has no CONFIG_FAULT_INJECTION (the debug kernel has)"
 	exit 0
 fi
-n=$("$TOOL" --list | wc -l)
+# FAIL_NTH_CASE=REGEX runs only the paths it matches (by hand, to replay).
+sel=${FAIL_NTH_CASE:-.}
+n=$("$TOOL" --case "$sel" --list | wc -l)
 
 edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
 modprobe vfio-pci
@@ -47,12 +49,39 @@ done
 echo N >/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem
 echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
 
+# One stock bug is kept out of the sweep (Documentation/debug-kernel.rst,
+# "Stock bugs the sweep met"): pseries' copy_property() drops a failed
+# allocation silently, so the default DMA window's property is missing and
+# spapr_tce_create_table() dereferences NULL (oops, dma_win_init_mutex
+# held). Allocations made under copy_property() are neither failed nor
+# counted (the stack-trace filter); every other one still is.
+reject_stock_bug() {
+	# the start of copy_property and of the next symbol of the text
+	set -- $(sort /proc/kallsyms | awk '
+		$3 == "copy_property" && !s { s = $1; next }
+		s && $1 != s { print s, $1; exit }')
+	[ $# -eq 2 ] && [ "$1" != 0000000000000000 ] || return 1
+	for d in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do
+		[ -e "$d/reject-start" ] || return 1
+		echo "0x$1" >"$d/reject-start" && echo "0x$2" >"$d/reject-end" || return 1
+	done
+	echo "# allocations under copy_property (0x$1-0x$2) are not failed: stock bug"
+}
+
 MARK="fault-sweep selftest start $$"
 echo "$MARK" >/dev/kmsg
 tap_plan $((n + 2))
 echo "# $LAB_MACHINE $LAB_KERNEL, group $group"
-"$TOOL" --group "$group" --dev "$edu" >/tmp/fail_nth.tap 2>&1
-tap_include /tmp/fail_nth.tap
+if grep -q ' copy_property$' /proc/kallsyms && ! reject_stock_bug; then
+	echo "# no stack-trace filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER):" \
+		"the pseries default window's restore may oops (stock bug)"
+fi
+# Streamed, not included afterwards: a path takes minutes on the debug
+# kernel, and a hung one must show where it stopped. Its cases are the
+# first of this test, so its numbering is ours.
+"$TOOL" --group "$group" --dev "$edu" --case "$sel" 2>&1 | tee /tmp/fail_nth.tap
+TAP_N=$(grep -c '^ok \|^not ok ' /tmp/fail_nth.tap)
+TAP_FAILED=$(grep -c '^not ok ' /tmp/fail_nth.tap)
 # The module paths leave the modules as their last load did: all three
 # back, serving containers, for the tests after this one.
 for m in spapr_realmode vfio_spapr kvm_tce; do

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
@@ -461,6 +462,7 @@ static void run(const struct path *p, int num)
 	long n, absorbed = 0;
 	int st, code = C_SETUP, errs[8] = { 0 };
 	const char *d;
+	time_t t0 = time(NULL);
 	pid_t pid;
 
 	if (p->needs && access(p->needs, F_OK)) {
@@ -476,8 +478,13 @@ static void run(const struct path *p, int num)
 		snap(&g0);
 		fflush(stdout);
 		pid = fork();
-		if (!pid)
-			_exit(child(p, n));
+		if (!pid) {
+			int c = child(p, n);
+
+			/* _exit() does not flush: the child's "#" lines say why */
+			fflush(stdout);
+			_exit(c);
+		}
 		waitpid(pid, &st, 0);
 		code = WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
 		if (code < (int)ARRAY_SIZE(errs))
@@ -497,14 +504,14 @@ static void run(const struct path *p, int num)
 		}
 	}
 	if (code == C_DONE) {
-		printf("# %s: %ld fault-injection points reached, %ld of them absorbed\n",
-		       p->name, n - 1, absorbed);
+		printf("# %s: %ld fault-injection points reached, %ld of them absorbed, in %ld s\n",
+		       p->name, n - 1, absorbed, (long)(time(NULL) - t0));
 		printf("ok %d %s\n", num, p->name);
 	} else if (code == C_FAILS && n == 1 && !strncmp(p->name + 3, "eeh", 3)) {
 		printf("ok %d %s # SKIP EEH is not served here\n", num, p->name);
 	} else {
-		printf("# %s: stopped at point %ld (code %d)%s%s\n", p->name, n, code,
-		       why[0] ? ": " : "", why);
+		printf("# %s: stopped at point %ld (code %d) after %ld s%s%s\n", p->name, n,
+		       code, (long)(time(NULL) - t0), why[0] ? ": " : "", why);
 		printf("not ok %d %s\n", num, p->name);
 	}
 }
