@@ -1643,6 +1643,55 @@ static int t_vfio_unknown_liobn(uint32_t shift)
 }
 
 /*
+ * An H_PUT_TCE_INDIRECT list holding an entry without permission bits
+ * whose address is not guest RAM (a poison value), on a VFIO-linked
+ * table. The stock handler answers H_PARAMETER in the kernel only when
+ * it reaches that entry in its second pass. With the in-tree container
+ * it does (mm_iommu holds the guest RAM). With ours it gives up before:
+ * its first pass at any entry with permission bits (no mm_iommu region),
+ * its second at the first entry in RAM (it maps even a clear through
+ * mm_iommu); the VMM then answers as QEMU does: the poison is stored,
+ * H_SUCCESS. kvm_tce on our container must give that answer (in the
+ * kernel), and H_PARAMETER when the first entry is the poison and no
+ * entry has permission bits, as the stock handler does.
+ */
+static int t_vfio_indirect_noperm_outside(uint32_t shift)
+{
+	const uint64_t poison = GUEST_RAM << 4;
+	const uint64_t lists[2][2] = { { V_TCE(7), poison }, { 0, poison } };
+	uint64_t first = V_IOBA(40) / 4096 - vt->offset, tces[2];
+	int k;
+
+	(void)shift;
+	/*
+	 * Not k 1 on the in-tree container: stock's second pass maps a clear
+	 * through mm_iommu_mapped_inc() and never gives that count back (a
+	 * stock bug, kvm_tce-tests.rst): the region could not be freed.
+	 */
+	for (k = 0; k < (opt_intree ? 1 : 2); k++) {
+		write_list(LIST_GPA, lists[k], 2);
+		EXPECT(vpath(), opt_intree ? H_PARAMETER : H_SUCCESS,
+		       H_PUT_TCE_INDIRECT, VFIO_LIOBN, V_IOBA(40), LIST_GPA, 2);
+		/* in-tree: stock wrote the entry before the poison */
+		if (agree(vt, first, lists[k][0]) ||
+		    agree(vt, first + 1, opt_intree ? 0 : poison))
+			return FAIL;
+		/* the clear: as any of a live TCE (k 0), or of none (k 1) */
+		EXPECT(k ? KERNEL : vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN,
+		       V_IOBA(40), 0, 2);
+	}
+	/* the poison first, nothing with permission: H_PARAMETER, nothing written */
+	tces[0] = poison;
+	tces[1] = 0;
+	write_list(LIST_GPA, tces, 2);
+	EXPECT(KERNEL, H_PARAMETER, H_PUT_TCE_INDIRECT, VFIO_LIOBN, V_IOBA(40),
+	       LIST_GPA, 2);
+	if (agree(vt, first, 0) || agree(vt, first + 1, 0))
+		return FAIL;
+	return dma_blocked_at(V_IOBA(40), vm.ram + V_GPA(7));
+}
+
+/*
  * Preregistered memory under a live guest TCE cannot be unregistered
  * (EBUSY); once the guest cleared the TCE it can. Runs last: the guest
  * RAM is not registered afterwards.
@@ -1761,6 +1810,8 @@ static const struct tcase cases[] = {
 	{ "vfio_indirect_8_device_dma_then_stuff_blocks", t_vfio_indirect_dma, false, true },
 	{ "vfio_unregistered_ram_userspace_no_mapping_left", t_vfio_unregistered, false, true },
 	{ "vfio_unknown_liobn_userspace_no_mapping_left", t_vfio_unknown_liobn, false, true },
+	{ "vfio_indirect_noperm_outside_ram_answered_as_stock_on_this_container",
+	  t_vfio_indirect_noperm_outside, false, true },
 	{ "vfio_unregister_busy_while_guest_tce_maps_it", t_vfio_unregister_busy, false, true },
 	{ "vfio_v1_guest_clear_then_close_leaves_nothing_pinned", t_vfio_v1_clear_close,
 	  false, true },
