@@ -1692,6 +1692,29 @@ static int t_vfio_indirect_noperm_outside(uint32_t shift)
 }
 
 /*
+ * H_STUFF_TCE and H_PUT_TCE_INDIRECT of 0 TCEs at the window's first
+ * entry: nothing to do, H_SUCCESS in the kernel. POWER8's PHB3
+ * invalidates TCE by TCE up to index + npages - 1: asked to invalidate 0
+ * TCEs at index 0 it runs to the top of the address space (2^52 MMIO
+ * writes, preemption off). kvm_tce flushed such a STUFF, and the guest
+ * held the host CPU for good (soft lockup, kvm_tce-tests.rst).
+ */
+static int t_vfio_zero_tces_at_window_start(uint32_t shift)
+{
+	uint64_t ioba = vt->offset * 4096;
+
+	(void)shift;
+	diag("the window's first entry: IOBA %#llx", (unsigned long long)ioba);
+	EXPECT(KERNEL, H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, ioba, 0, 0);
+	EXPECT(KERNEL, H_SUCCESS, H_PUT_TCE_INDIRECT, VFIO_LIOBN, ioba, LIST_GPA, 0);
+	/* the device still works through the guest's TCEs */
+	if (map2(2))
+		return FAIL;
+	return dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(2),
+			 vm.ram + V_GPA(2), 0x6666);
+}
+
+/*
  * Preregistered memory under a live guest TCE cannot be unregistered
  * (EBUSY); once the guest cleared the TCE it can. Runs last: the guest
  * RAM is not registered afterwards.
@@ -1812,6 +1835,8 @@ static const struct tcase cases[] = {
 	{ "vfio_unknown_liobn_userspace_no_mapping_left", t_vfio_unknown_liobn, false, true },
 	{ "vfio_indirect_noperm_outside_ram_answered_as_stock_on_this_container",
 	  t_vfio_indirect_noperm_outside, false, true },
+	{ "vfio_stuff_indirect_zero_tces_at_the_window_start_return",
+	  t_vfio_zero_tces_at_window_start, false, true },
 	{ "vfio_unregister_busy_while_guest_tce_maps_it", t_vfio_unregister_busy, false, true },
 	{ "vfio_v1_guest_clear_then_close_leaves_nothing_pinned", t_vfio_v1_clear_close,
 	  false, true },
