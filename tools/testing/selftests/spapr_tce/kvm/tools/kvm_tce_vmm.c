@@ -1655,38 +1655,49 @@ static int t_vfio_unknown_liobn(uint32_t shift)
  * kernel), and H_PARAMETER when the first entry is the poison and no
  * entry has permission bits, as the stock handler does.
  */
+/* H_PUT_TCE_INDIRECT of @tces at slot 40; @want, then the two entries */
+static int vfio_noperm_list(const uint64_t *tces, int path, long want,
+			    uint64_t e0, uint64_t e1)
+{
+	uint64_t first = V_IOBA(40) / 4096 - vt->offset;
+
+	write_list(LIST_GPA, tces, 2);
+	diag("list %#llx %#llx: want %s, then entries %#llx %#llx",
+	     (unsigned long long)tces[0], (unsigned long long)tces[1],
+	     hname(want), (unsigned long long)e0, (unsigned long long)e1);
+	EXPECT(path, want, H_PUT_TCE_INDIRECT, VFIO_LIOBN, V_IOBA(40), LIST_GPA, 2);
+	if (agree(vt, first, e0) || agree(vt, first + 1, e1))
+		return FAIL;
+	return PASS;
+}
+
 static int t_vfio_indirect_noperm_outside(uint32_t shift)
 {
-	const uint64_t poison = GUEST_RAM << 4;
-	const uint64_t lists[2][2] = { { V_TCE(7), poison }, { 0, poison } };
-	uint64_t first = V_IOBA(40) / 4096 - vt->offset, tces[2];
-	int k;
+	static const uint64_t poison = GUEST_RAM << 4;
+	static const uint64_t good_poison[2] = { V_TCE(7), GUEST_RAM << 4 };
+	static const uint64_t zero_poison[2] = { 0, GUEST_RAM << 4 };
+	static const uint64_t poison_zero[2] = { GUEST_RAM << 4, 0 };
+	long want = opt_intree ? H_PARAMETER : H_SUCCESS;
 
 	(void)shift;
+	/* in-tree: stock wrote the entry before the poison */
+	if (vfio_noperm_list(good_poison, vpath(), want, V_TCE(7),
+			     opt_intree ? 0 : poison))
+		return FAIL;
+	EXPECT(vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(40), 0, 2);
 	/*
-	 * Not k 1 on the in-tree container: stock's second pass maps a clear
+	 * Not on the in-tree container: stock's second pass maps a clear
 	 * through mm_iommu_mapped_inc() and never gives that count back (a
 	 * stock bug, kvm_tce-tests.rst): the region could not be freed.
 	 */
-	for (k = 0; k < (opt_intree ? 1 : 2); k++) {
-		write_list(LIST_GPA, lists[k], 2);
-		EXPECT(vpath(), opt_intree ? H_PARAMETER : H_SUCCESS,
-		       H_PUT_TCE_INDIRECT, VFIO_LIOBN, V_IOBA(40), LIST_GPA, 2);
-		/* in-tree: stock wrote the entry before the poison */
-		if (agree(vt, first, lists[k][0]) ||
-		    agree(vt, first + 1, opt_intree ? 0 : poison))
+	if (!opt_intree) {
+		if (vfio_noperm_list(zero_poison, vpath(), H_SUCCESS, 0, poison))
 			return FAIL;
-		/* the clear: as any of a live TCE (k 0), or of none (k 1) */
-		EXPECT(k ? KERNEL : vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN,
-		       V_IOBA(40), 0, 2);
+		/* a clear of no live TCE: in the kernel everywhere */
+		EXPECT(KERNEL, H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(40), 0, 2);
 	}
 	/* the poison first, nothing with permission: H_PARAMETER, nothing written */
-	tces[0] = poison;
-	tces[1] = 0;
-	write_list(LIST_GPA, tces, 2);
-	EXPECT(KERNEL, H_PARAMETER, H_PUT_TCE_INDIRECT, VFIO_LIOBN, V_IOBA(40),
-	       LIST_GPA, 2);
-	if (agree(vt, first, 0) || agree(vt, first + 1, 0))
+	if (vfio_noperm_list(poison_zero, KERNEL, H_PARAMETER, 0, 0))
 		return FAIL;
 	return dma_blocked_at(V_IOBA(40), vm.ram + V_GPA(7));
 }
