@@ -439,19 +439,34 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
  * writes them one by one, translating every address, permission bits or
  * not, and answers H_PARAMETER at an entry without permission bits whose
  * address is not guest RAM, the entries before it written. Ours gives
- * that answer before writing anything. True when the list holds such an
- * entry and none that stock's first pass gives up on.
+ * that answer before writing anything, when stock gives it: true when
+ * the list holds such an entry and stock gives up on no entry before it.
+ *
+ * On a table linked to a window of ours, stock finds no mm_iommu region:
+ * its first pass gives up at any entry with permission bits, its second
+ * maps every entry through mm_iommu (a clear too) and gives up at the
+ * first one in RAM. It reaches the bad entry only if that is the first
+ * and no entry has permission bits; otherwise the VMM answers (QEMU
+ * stores the value: H_SUCCESS), and so do we, by writing the list.
+ * Where a linked table is not ours, stock answers the whole call.
  */
 static bool kt_list_noperm_bad(struct kt_call *x, const u64 *tces,
 			       unsigned long n)
 {
+	bool linked = !list_empty(&x->stt->iommu_tables);
 	unsigned long i, ua, gpa;
 	bool bad = false;
 
+	if (linked && !kt_ours_linked(x))
+		return false;
 	for (i = 0; i < n; i++) {
 		gpa = tces[i] & ~(TCE_PCI_READ | TCE_PCI_WRITE);
-		if (iommu_tce_direction(tces[i]) == DMA_NONE)
+		if (iommu_tce_direction(tces[i]) != DMA_NONE) {
+			if (linked)
+				return false;
+		} else if (!linked || i == 0) {
 			bad = bad || kt_gpa_to_ua(x->kvm, gpa, &ua);
+		}
 	}
 	for (i = 0; bad && i < n; i++) {
 		gpa = tces[i] & ~(TCE_PCI_READ | TCE_PCI_WRITE);
@@ -576,8 +591,15 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 
 			vfio_spapr_hcall_commit(sw->w, &t);
 		}
-		vfio_spapr_hcall_flush(sw->w, entry << sw->shift,
-				       npages << sw->shift);
+		/*
+		 * Never a flush of 0 TCEs: at index 0, POWER8's PHB3 then
+		 * loops over the whole bus address space with preemption
+		 * off (pnv_pci_phb3_tce_invalidate(): index + npages - 1
+		 * wraps), and the guest holds the host CPU for good.
+		 */
+		if (npages)
+			vfio_spapr_hcall_flush(sw->w, entry << sw->shift,
+					       npages << sw->shift);
 	}
 	kt_count(x.vm, KT_HW_TCES_CLEARED, hw);
 	kt_views_fill(stt, entry, npages, tce_value);

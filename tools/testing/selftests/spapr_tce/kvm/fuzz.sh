@@ -63,11 +63,6 @@ vfio_why=
 edus=
 if [ $ours = 0 ]; then
 	vfio_why="kvm_tce not loaded"
-elif [ "$LAB_MACHINE" = powernv8 ]; then
-	# An open finding: on powernv8 6.12 the fuzzer process soft-locked
-	# its CPU for over 600 s with the VFIO mode on (seed 4125307288,
-	# before its first result line); not run there until it is found.
-	vfio_why="powernv8: the VFIO mode soft-locks the host (open finding, kvm_tce-tests.rst)"
 elif [ "$LAB_MACHINE" = pseries-nested ]; then
 	# 6.12's L1 reports the capability, but an LPAR gives a device one
 	# DDW and the 64 MiB 4K window is refused (EINVAL): as bench-hcall,

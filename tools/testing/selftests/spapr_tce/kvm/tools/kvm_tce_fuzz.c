@@ -752,7 +752,6 @@ static int nvcpu = 4;
 static struct tbl tconf[MAX_TBL];	/* the tables both VMs get */
 static int ntconf;
 static int vtbl = -1;		/* tconf index of the VFIO-linked one */
-static bool vfio_indirect;	/* FUZZ_VFIO_INDIRECT=1 */
 #define VFIO_LIOBN	0x80000001ull
 #define VFIO_WIN	(64ull << 20)	/* of 4K TCEs */
 static uint8_t vpatched[VFIO_WIN >> 12];	/* its entries made equal */
@@ -863,18 +862,8 @@ static void gen_call(struct rng *r, int v, int i, bool shared, struct call *c)
 	else
 		k = v * TBL_PER_VCPU + below(r, TBL_PER_VCPU);
 	/* vCPU 0 owns the VFIO-linked table, if any, in the differential */
-	if (!shared && vtbl >= 0 && v == 0 && chance(r, 50)) {
+	if (!shared && vtbl >= 0 && v == 0 && chance(r, 50))
 		k = vtbl;
-		/*
-		 * An open finding: an INDIRECT there that both sides give
-		 * to the VMM got different answers from it (seeds 1933370679
-		 * and 1534842853, kvm_tce-tests.rst); until it is explained
-		 * the differential sends PUT, STUFF and GET there, and
-		 * FUZZ_VFIO_INDIRECT=1 sends INDIRECT again.
-		 */
-		if (c->e.op == H_PUT_TCE_INDIRECT && !vfio_indirect)
-			c->e.op = H_PUT_TCE;
-	}
 	t = &tconf[k];
 	c->tbl = k;
 	c->e.a[0] = t->liobn;
@@ -1294,7 +1283,7 @@ static int compare_batch(struct fvm *s, struct fvm *o, int b)
 	static char pex[MAX_TBL][512];
 	int pend[MAX_TBL];
 	bool any[MAX_TBL];
-	struct res rs, ro;
+	struct res rs, ro, ro_path;
 	char cs[200], a[64], z[64];
 	int v, i, k;
 	uint64_t e;
@@ -1335,6 +1324,7 @@ static int compare_batch(struct fvm *s, struct fvm *o, int b)
 				continue;
 			}
 			n_compared++;
+			ro_path = ro;	/* where kvm_tce's answer came from */
 			/*
 			 * A VFIO-linked table: stock finds no mm_iommu region
 			 * for our container and gives every mapping call to
@@ -1355,7 +1345,7 @@ static int compare_batch(struct fvm *s, struct fvm *o, int b)
 			    classify(c, s->ram, &rs, &ro);
 			call_str(cs, sizeof(cs), c);
 			res_str(a, sizeof(a), &rs, c->e.op);
-			res_str(z, sizeof(z), &ro, c->e.op);
+			res_str(z, sizeof(z), &ro_path, c->e.op);
 			if (d == D_PARTIAL) {
 				/* counted if the table shows it (below) */
 				if (pend[c->tbl] < 0) {
@@ -2185,8 +2175,6 @@ int main(int argc, char **argv)
 			power8 = true;
 	if (f)
 		fclose(f);
-	vfio_indirect = getenv("FUZZ_VFIO_INDIRECT") &&
-			!strcmp(getenv("FUZZ_VFIO_INDIRECT"), "1");
 	param_path = getenv("KVM_TCE_PARAM");
 	if (stock_only || !param_path || access(param_path, W_OK))
 		param_path = NULL;

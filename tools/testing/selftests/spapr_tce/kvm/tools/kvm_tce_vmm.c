@@ -1643,6 +1643,89 @@ static int t_vfio_unknown_liobn(uint32_t shift)
 }
 
 /*
+ * An H_PUT_TCE_INDIRECT list holding an entry without permission bits
+ * whose address is not guest RAM (a poison value), on a VFIO-linked
+ * table. The stock handler answers H_PARAMETER in the kernel only when
+ * it reaches that entry in its second pass. With the in-tree container
+ * it does (mm_iommu holds the guest RAM). With ours it gives up before:
+ * its first pass at any entry with permission bits (no mm_iommu region),
+ * its second at the first entry in RAM (it maps even a clear through
+ * mm_iommu); the VMM then answers as QEMU does: the poison is stored,
+ * H_SUCCESS. kvm_tce on our container must give that answer (in the
+ * kernel), and H_PARAMETER when the first entry is the poison and no
+ * entry has permission bits, as the stock handler does.
+ */
+/* H_PUT_TCE_INDIRECT of @tces at slot 40; @want, then the two entries */
+static int vfio_noperm_list(const uint64_t *tces, int path, long want,
+			    uint64_t e0, uint64_t e1)
+{
+	uint64_t first = V_IOBA(40) / 4096 - vt->offset;
+
+	write_list(LIST_GPA, tces, 2);
+	diag("list %#llx %#llx: want %s, then entries %#llx %#llx",
+	     (unsigned long long)tces[0], (unsigned long long)tces[1],
+	     hname(want), (unsigned long long)e0, (unsigned long long)e1);
+	EXPECT(path, want, H_PUT_TCE_INDIRECT, VFIO_LIOBN, V_IOBA(40), LIST_GPA, 2);
+	if (agree(vt, first, e0) || agree(vt, first + 1, e1))
+		return FAIL;
+	return PASS;
+}
+
+static int t_vfio_indirect_noperm_outside(uint32_t shift)
+{
+	static const uint64_t poison = GUEST_RAM << 4;
+	static const uint64_t good_poison[2] = { V_TCE(7), GUEST_RAM << 4 };
+	static const uint64_t zero_poison[2] = { 0, GUEST_RAM << 4 };
+	static const uint64_t poison_zero[2] = { GUEST_RAM << 4, 0 };
+	long want = opt_intree ? H_PARAMETER : H_SUCCESS;
+
+	(void)shift;
+	/* in-tree: stock wrote the entry before the poison */
+	if (vfio_noperm_list(good_poison, vpath(), want, V_TCE(7),
+			     opt_intree ? 0 : poison))
+		return FAIL;
+	EXPECT(vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(40), 0, 2);
+	/*
+	 * Not on the in-tree container: stock's second pass maps a clear
+	 * through mm_iommu_mapped_inc() and never gives that count back (a
+	 * stock bug, kvm_tce-tests.rst): the region could not be freed.
+	 */
+	if (!opt_intree) {
+		if (vfio_noperm_list(zero_poison, vpath(), H_SUCCESS, 0, poison))
+			return FAIL;
+		/* a clear of no live TCE: in the kernel everywhere */
+		EXPECT(KERNEL, H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(40), 0, 2);
+	}
+	/* the poison first, nothing with permission: H_PARAMETER, nothing written */
+	if (vfio_noperm_list(poison_zero, KERNEL, H_PARAMETER, 0, 0))
+		return FAIL;
+	return dma_blocked_at(V_IOBA(40), vm.ram + V_GPA(7));
+}
+
+/*
+ * H_STUFF_TCE and H_PUT_TCE_INDIRECT of 0 TCEs at the window's first
+ * entry: nothing to do, H_SUCCESS in the kernel. POWER8's PHB3
+ * invalidates TCE by TCE up to index + npages - 1: asked to invalidate 0
+ * TCEs at index 0 it runs to the top of the address space (2^52 MMIO
+ * writes, preemption off). kvm_tce flushed such a STUFF, and the guest
+ * held the host CPU for good (soft lockup, kvm_tce-tests.rst).
+ */
+static int t_vfio_zero_tces_at_window_start(uint32_t shift)
+{
+	uint64_t ioba = vt->offset * 4096;
+
+	(void)shift;
+	diag("the window's first entry: IOBA %#llx", (unsigned long long)ioba);
+	EXPECT(KERNEL, H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, ioba, 0, 0);
+	EXPECT(KERNEL, H_SUCCESS, H_PUT_TCE_INDIRECT, VFIO_LIOBN, ioba, LIST_GPA, 0);
+	/* the device still works through the guest's TCEs */
+	if (map2(2))
+		return FAIL;
+	return dma_lands(V_IOBA(0), vm.ram + V_GPA(0), V_IOBA(2),
+			 vm.ram + V_GPA(2), 0x6666);
+}
+
+/*
  * Preregistered memory under a live guest TCE cannot be unregistered
  * (EBUSY); once the guest cleared the TCE it can. Runs last: the guest
  * RAM is not registered afterwards.
@@ -1761,6 +1844,10 @@ static const struct tcase cases[] = {
 	{ "vfio_indirect_8_device_dma_then_stuff_blocks", t_vfio_indirect_dma, false, true },
 	{ "vfio_unregistered_ram_userspace_no_mapping_left", t_vfio_unregistered, false, true },
 	{ "vfio_unknown_liobn_userspace_no_mapping_left", t_vfio_unknown_liobn, false, true },
+	{ "vfio_indirect_noperm_outside_ram_answered_as_stock_on_this_container",
+	  t_vfio_indirect_noperm_outside, false, true },
+	{ "vfio_stuff_indirect_zero_tces_at_the_window_start_return",
+	  t_vfio_zero_tces_at_window_start, false, true },
 	{ "vfio_unregister_busy_while_guest_tce_maps_it", t_vfio_unregister_busy, false, true },
 	{ "vfio_v1_guest_clear_then_close_leaves_nothing_pinned", t_vfio_v1_clear_close,
 	  false, true },
