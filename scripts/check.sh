@@ -273,7 +273,7 @@ lab_one() {
 	# never written) and the package.
 	local to=1500
 	if [[ $m == *+dkms ]]; then
-		to=3600
+		to=7200
 		local deb
 		deb=$(compgen -G "$BUILD/deb/spapr-tce-dkms_*_all.deb" | head -1)
 		extra=(--add "$deb:/lab/dkms/${deb##*/}"

@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # lab-test-order: last
-# lab-test-timeout: 3300
+# lab-test-timeout: 6600
 #
 # The Debian package where a user would use it: a Debian 12 ppc64el
 # userland on a disk (scripts/fetch-dkms-root.sh; dkms-root makes it the
-# chroot /deb over the booted stock kernel), where dpkg installs the
+# chroot /deb over the booted stock kernel), where apt installs the
 # running kernel's headers and spapr-tce-dkms (make deb, added at
 # /lab/dkms/), DKMS builds our modules natively, and Debian's modprobe
 # with the package's configuration does the rest: `modprobe vfio-pci`
@@ -29,7 +29,7 @@ HELPER=/lab/tests/bin/vfio-container
 OURS="spapr_realmode vfio_spapr kvm_tce"
 MARK="dkms-package selftest start $$"
 CASES="debian_userland_mounts_with_a_consistent_dpkg_database
-dpkg_installs_the_kernel_headers_and_spapr_tce_dkms
+apt_installs_the_kernel_headers_and_spapr_tce_dkms
 dkms_built_our_modules_natively_for_the_running_kernel
 modprobe_vfio_pci_brings_the_dkms_vfio_spapr_not_intree
 edu_binds_to_vfio_pci_with_no_manual_step
@@ -82,23 +82,45 @@ userland() {
 tap_check debian_userland_mounts_with_a_consistent_dpkg_database userland
 
 # What README says a user does (apt-get install ./the.deb
-# linux-headers-$(uname -r)), with dpkg: the headers' closure is on the
-# disk, so no archive is needed.
+# linux-headers-$(uname -r)): the headers' closure is on the disk as
+# package files, given to apt by name, so no archive is needed. Not
+# dpkg -i of them all at once: dpkg does not order a Pre-Depends within
+# one call (6.12's image pre-depends on linux-base, unpacked in the same
+# call and not yet configured, so dpkg refuses the image, and the headers
+# that depend on it stay unconfigured); apt does, as on a user's system.
+# debs RELEASE: RELEASE's headers closure, as paths in the userland.
+debs() {
+	for f in $ROOT/root/debs/"$1"/*.deb; do
+		echo "${f#"$ROOT"}"
+	done
+}
+# apt_install FILE...: apt-get install of the package files, its output
+# in /tmp/apt.log.
+apt_install() {
+	r apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confold "$@" >/tmp/apt.log 2>&1
+}
 cp "$DEB" $ROOT/root/
 # Where the headers bring the kernel's image package (6.12's do), its
-# hooks make an initramfs the lab never boots: the smallest one.
+# hooks make an initramfs the lab never boots: the smallest one (a
+# documented initramfs-tools setting, initramfs.conf(5)).
 mkdir -p $ROOT/etc/initramfs-tools/conf.d
 echo MODULES=list >$ROOT/etc/initramfs-tools/conf.d/lab
 pkg=$ROOT/root/$(basename "$DEB")
 t0=$(date +%s)
 install_pkg() {
-	r sh -c "dpkg -i /root/debs/$REL/*.deb /root/${pkg##*/}" >/tmp/dpkg-i.log 2>&1
+	# shellcheck disable=SC2046 # one file a word
+	apt_install $(debs "$REL") "/root/${pkg##*/}"
 	rc=$?
-	grep -iE 'dkms|error|warning|spapr' /tmp/dpkg-i.log | tail -25 | sed 's/^/# /'
-	[ $rc = 0 ] && dkms-root kernel
+	grep -iE 'dkms|error|warning|spapr|^E:|^W:' /tmp/apt.log | tail -25 | sed 's/^/# /'
+	[ $rc = 0 ] || return 1
+	# Every package apt was given is installed and configured.
+	audit=$(r dpkg --audit)
+	[ -z "$audit" ] || { echo "$audit" | sed 's/^/# /'; return 1; }
+	dkms-root kernel
 }
-tap_check dpkg_installs_the_kernel_headers_and_spapr_tce_dkms install_pkg
-echo "# dpkg -i with the DKMS build: $(elapsed "$t0") s"
+tap_check apt_installs_the_kernel_headers_and_spapr_tce_dkms install_pkg
+echo "# apt-get install with the DKMS build: $(elapsed "$t0") s"
 
 ver=$(r dpkg-query -W -f '${Version}' spapr-tce-dkms 2>/dev/null)
 # built_for RELEASE: DKMS says installed, and the three modules are in
@@ -174,9 +196,18 @@ for d in $ROOT/root/debs/*; do
 done
 if [ -f /lab/dkms/upgrade ] && [ -n "$other" ]; then
 	t0=$(date +%s)
+	# No command of ours after apt: the new kernel's package hooks
+	# (/etc/kernel/postinst.d, header_postinst.d) must run DKMS, and
+	# its autoinstaller must say so for that kernel.
 	upgrade() {
-		r sh -c "dpkg -i /root/debs/$other/*.deb" >/tmp/dpkg-up.log 2>&1 ||
-			{ tail -20 /tmp/dpkg-up.log | sed 's/^/# /'; return 1; }
+		# shellcheck disable=SC2046 # one file a word
+		apt_install $(debs "$other") ||
+			{ tail -20 /tmp/apt.log | sed 's/^/# /'; return 1; }
+		grep -iE 'dkms|initramfs' /tmp/apt.log | tail -12 | sed 's/^/# /'
+		audit=$(r dpkg --audit)
+		[ -z "$audit" ] || { echo "$audit" | sed 's/^/# /'; return 1; }
+		grep -q "auto installation service for kernel $other" /tmp/apt.log ||
+			{ echo "# no DKMS autoinstall for $other in apt's output"; return 1; }
 		built_for "$other"
 	}
 	tap_check kernel_upgrade_headers_install_builds_for_the_new_kernel upgrade
