@@ -162,6 +162,10 @@ if [[ ! -e $dest/.complete ]]; then
 	echo "debug-kernel: building $ver with config $hash, -j$JOBS (log: $log)" >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	# A tree built before (another config) rebuilds only what changed:
+	# that time is no first build's.
+	how="built"
+	[[ -e vmlinux ]] && how="rebuilt incrementally (not a first build)"
 	"${KMAKE[@]}" -j"$JOBS" vmlinux modules >"$log" 2>&1 ||
 		{ tail -30 "$log" >&2; echo "debug-kernel: build failed, see $log" >&2; exit 1; }
 	t1=$(date +%s)
@@ -191,7 +195,7 @@ if [[ ! -e $dest/.complete ]]; then
 	rel=$(cat include/config/kernel.release)
 	echo "$rel" >"$stage/release"
 	{
-		echo "built in $((t1 - t0)) s with make -j$JOBS on $(nproc) cores, load at start $load0"
+		echo "$how in $((t1 - t0)) s with make -j$JOBS on $(nproc) cores, load at start $load0"
 		echo "config $hash, source linux-source-$BASE $ver"
 	} >"$stage/build-info"
 	cache_lock
