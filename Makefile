@@ -16,6 +16,9 @@
 #   make run                 the demonstration on the emulated POWER9 host
 #   make lint                checkpatch on every source file
 #   make bench               benchmarks (not tests)
+#   make kselftest           the kselftests installed (build/kselftest/install)
+#   make kselftest-run       run_kselftest.sh -c spapr_tce in a lab guest
+#                            (MACHINE=pseries, KERNEL=6.12 by default)
 #
 # Installing on a POWER host (native build):
 #   make install KDIR=...    modules into /lib/modules/<release>/updates,
@@ -56,7 +59,7 @@ KMAKE = $(INROOT) $(MAKE) -C $(KDIR) M=$(OBJ) $(KARCH) W=$(W) C=$(C) $(KCF) \
 	$(if $(filter 1,$(WERROR)),SPAPR_TCE_WERROR=y)
 
 .PHONY: all modules provision fetch check run lint bench clean distclean \
-	host-tests check-fresh check-dkms install uninstall deb
+	host-tests check-fresh check-dkms install uninstall deb kselftest kselftest-run
 
 all: modules
 
@@ -104,6 +107,13 @@ lint:
 
 bench:
 	@bash scripts/bench.sh
+
+kselftest:
+	@bash scripts/build-kselftests.sh
+
+kselftest-run:
+	@bash scripts/run-kselftests.sh --machine $(or $(MACHINE),pseries) \
+		--kernel $(if $(filter command line,$(origin KERNEL)),$(KERNEL),6.12)
 
 # The release of the kernel in KDIR, and where its modules live
 # (INSTALL_MOD_PATH and DESTDIR prefix both, for staging).

@@ -62,7 +62,7 @@ done
 # VFIO: MAP_DMA+UNMAP_DMA pairs per second, the in-tree container driver
 # against ours in the same boot, and the region lookup among 1 to 10,000
 # registered regions, ours (maple tree) against mm_iommu's list walk.
-make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" >/dev/null || exit 1
+bash "$TOP/scripts/build-kselftests.sh" || exit 1
 want vfio && {
 	echo "## vfio_spapr: MAP_DMA+UNMAP_DMA pairs per second, in-tree vs ours"
 	echo
@@ -76,7 +76,7 @@ want vfio && for k in $KERNELS; do
 	for m in ${VFIO_MACHINES:-powernv9 pseries}; do
 		log=$OUT/vfio-$m-$k.log
 		"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 900 \
-			--log "$log" --add "$BUILD/selftests/tests:/lab/tests" \
+			--log "$log" --add "$BUILD/kselftest/install/spapr_tce:/lab/tests" \
 			-- sh -c "PAIRS=${PAIRS:-5000} bench-vfio" >/dev/null 2>&1
 		for t in v1 v2; do
 			rate() { sed -n "s/^BENCH $1 $t .*pairs_per_s=\([0-9]*\).*/\1/p" "$log"; }
@@ -162,7 +162,7 @@ want hcall && for k in $KERNELS; do
 	for m in ${HCALL_MACHINES:-powernv9 powernv8 pseries-nested}; do
 		log=$OUT/hcall-$m-$k.log
 		"$TOP/scripts/vm" --no-build --machine "$m" --kernel "$k" --timeout 900 \
-			--log "$OUT/hcall-$m-$k.console" --add "$BUILD/selftests/tests:/lab/tests" \
+			--log "$OUT/hcall-$m-$k.console" --add "$BUILD/kselftest/install/spapr_tce:/lab/tests" \
 			-- sh -c "N=${HCALL_N:-10000} NBIG=${HCALL_NBIG:-1000} bench-hcall" 2>&1 |
 			while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >"$log"
 		hcalls+="### $m, kernel $k"$'\n\n'
@@ -281,7 +281,7 @@ want fuzz && {
 	for k in ${FUZZ_BENCH_KERNELS:-${KERNELS%% *}}; do
 		log=$OUT/fuzz-powernv9-$k.log
 		"$TOP/scripts/vm" --no-build --machine powernv9 --kernel "$k" --timeout 7200 \
-			--log "$OUT/fuzz-powernv9-$k.console" --add "$BUILD/selftests/tests:/lab/tests" \
+			--log "$OUT/fuzz-powernv9-$k.console" --add "$BUILD/kselftest/install/spapr_tce:/lab/tests" \
 			-- sh -c "FUZZ_CALLS=${FUZZ_BENCH_CALLS:-1000000} /lab/tests/kvm-fuzz" 2>&1 |
 			while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >"$log"
 		rows+=$(awk -v k="$k" '

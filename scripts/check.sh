@@ -247,11 +247,30 @@ if wanted host/lab/vm-fails-on-debug-report; then
 	done
 fi
 
-# 6. The lab selftests.
-make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" \
-	>"$RES/selftests-build.log" 2>&1 ||
+# 6. The lab selftests: kselftests, built and installed with the kernel's
+# lib.mk (tools/testing/selftests/Makefile), run in the guest from that
+# installed tree by the kernel's run_kselftest.sh (run-selftests).
+KSFT=$BUILD/kselftest/install
+bash "$TOP/scripts/build-kselftests.sh" >"$RES/selftests-build.log" 2>&1 ||
 	{ cat "$RES/selftests-build.log"; result FAIL host/selftests-build; }
-tests=$(cd "$BUILD/selftests/tests" && for t in *; do [[ -f $t && -x $t ]] && echo "$t"; done)
+tests=$(sed -n 's/^spapr_tce://p' "$KSFT/kselftest-list.txt" 2>/dev/null | sort)
+
+# ksft_unnest TAP RC: run_kselftest.sh's KTAP for one test -> the test's
+# own TAP (the lines the runner prefixed with "# ") in TAP, and the
+# runner's verdict on it as an exit status in RC: its "ok N selftests:
+# spapr_tce: NAME" line (0), "# exit=N" (N), "# TIMEOUT" (124).
+ksft_unnest() {
+	awk -v rcf="$2" '
+	/^(not )?ok [0-9]+ selftests: / {
+		rc = 0
+		if ($1 == "not") rc = match($0, /# TIMEOUT/) ? 124 : 1
+		if (match($0, /# exit=[0-9]+/)) rc = substr($0, RSTART + 7, RLENGTH - 7)
+		next
+	}
+	/^# / { print substr($0, 3); next }
+	END { if (rc != "") print rc >rcf }' "$1" >"$1.inner"
+	mv "$1.inner" "$1"
+}
 
 # lab_one MACHINE KERNEL TESTS...: one boot; its results into a file.
 lab_one() {
@@ -288,7 +307,7 @@ lab_one() {
 	[[ $m == *+smp2 ]] && extra+=(--qemu -smp --qemu 2)
 	"$TOP/scripts/vm" --no-build --machine "${m%%+*}" --kernel "$k" \
 		--timeout $((to * $(lab_time_scale "$k"))) \
-		--log "$log" --add "$BUILD/selftests/tests:/lab/tests" "${extra[@]}" \
+		--log "$log" --add "$KSFT:/lab/kselftest" "${extra[@]}" \
 		-- run-selftests "$@" >/dev/null 2>"$RES/lab-$m-$k.err"
 	rc=$?
 	{
@@ -312,6 +331,13 @@ lab_one() {
 			if [[ ! -f $tap ]]; then
 				echo "FAIL $m/$k/$t (did not run)"
 				continue
+			fi
+			# The runner's verdict stands for the LAB-TEST-END
+			# status, unless the runner itself was stopped.
+			if grep -q '^# selftests: spapr_tce: ' "$tap"; then
+				ksft_unnest "$tap" "$RES/ksft-rc.$m.$k.$t"
+				[[ -f $RES/ksft-rc.$m.$k.$t && $(cat "$RES/rc.$m.$k.$t" 2>/dev/null) == 0 ]] &&
+					cp "$RES/ksft-rc.$m.$k.$t" "$RES/rc.$m.$k.$t"
 			fi
 			tap_results "$m/$k/$t." <"$tap"
 			local trc plan n

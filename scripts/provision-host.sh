@@ -38,6 +38,8 @@ needs=(
 	"dpkg-deb dpkg"
 	"git git"
 	"make make"
+	# The kernel's kselftest lib.mk installs with rsync.
+	"rsync rsync"
 	"/usr/share/keyrings/debian-archive-keyring.gpg debian-archive-keyring"
 )
 

@@ -13,12 +13,12 @@ MACHINE=${MACHINE:-powernv9}
 KERNEL=${KERNEL:-6.1}
 
 make -s -C "$TOP" KERNEL="$KERNEL" modules >/dev/null
-make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" >/dev/null
+bash "$TOP/scripts/build-kselftests.sh"
 log=$BUILD/lab/logs/run-$MACHINE-$KERNEL.log
 echo "make run: booting $MACHINE with Debian kernel $KERNEL under QEMU (TCG)..."
 set +e
 "$TOP/scripts/vm" --no-build --machine "$MACHINE" --kernel "$KERNEL" \
-	--log "$log" --add "$BUILD/selftests/tests:/lab/tests" -- demo >/dev/null
+	--log "$log" --add "$BUILD/kselftest/install/spapr_tce:/lab/tests" -- demo >/dev/null
 rc=$?
 set -e
 sed -n '/^LAB-START/,/^LAB-EXIT/{/^LAB-/d;p}' "$log"

@@ -62,8 +62,7 @@ mkdir -p "$BUILD/e2e" "$out"
 	bash "$TOP/scripts/fetch-kernel.sh" "$kernel"
 	bash "$TOP/scripts/fetch-qemu.sh"
 	bash "$TOP/scripts/lab/e2e/mkguest.sh" "$kernel" "$guest"
-	make -s -C "$TOP/tools/testing/selftests/spapr_tce" OUT="$BUILD/selftests/tests" \
-		"$BUILD/selftests/tests/bin/kvm_hide_cap" >/dev/null
+	bash "$TOP/scripts/build-kselftests.sh"
 	if [[ ! -s $pristine ]]; then
 		(set +o pipefail; seq -w 1 999999999 | head -c $((mib * 1048576))) >"$pristine.$$"
 		mv "$pristine.$$" "$pristine"
@@ -88,7 +87,7 @@ set +e
 	--add "$q/usr:/usr" --add "$q/lib:/lib" --add "$q/lib64:/lib64" \
 	--add "$(readlink -f "$BUILD/kernels/$kernel/vmlinux"):/lab/e2e/vmlinux" \
 	--add "$guest:/lab/e2e/guest.cpio.gz" \
-	--add "$BUILD/selftests/tests/bin/kvm_hide_cap:/lab/e2e/kvm_hide_cap" \
+	--add "$BUILD/kselftest/install/spapr_tce/bin/kvm_hide_cap:/lab/e2e/kvm_hide_cap" \
 	--qemu -drive --qemu "file=$img,format=raw,if=none,id=e2envme" \
 	--qemu -device --qemu "nvme,serial=e2e-$config,drive=e2envme,bus=pcie.3" \
 	-- e2e-l1 "$config" 2>"$out/$tag.err" |

@@ -1,6 +1,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Minimal TAP helpers for the lab's shell selftests.
+# Minimal TAP helpers for the spapr_tce shell selftests, and what they
+# need to know about where they run. Sourced by each test as
+# `. "$(dirname "$0")/lib.sh"`: kselftest's runner starts a test from its
+# own directory, which holds lib.sh, bin/ (the helper programs) and
+# klog-bad.pat.
+#
+# Outside the lab (a POWER host or a pseries guest, from an installed
+# kselftest tree):
+#   SPAPR_TCE_MODULES  directory with our .ko files (insmod from there);
+#                      unset, the installed modules are loaded by modprobe
+#   LAB_MACHINE        pseries, pseries-hash, pseries-nested, pseries-p10,
+#                      powernv9 or powernv8: which answers the tests expect
+#                      (guessed from /proc/cpuinfo when unset)
+#   LAB_KERNEL         6.1 or 6.12 (guessed from uname -r when unset)
+#   LAB_BAD_LOG        the kernel-log pattern of trouble (default: the lab
+#                      runner's own, klog-bad.pat)
+# The lab sets all of them (/lab/env, run-selftests).
+
+SPAPR_TCE_DIR=$(cd "$(dirname "$0")" && pwd)
 
 TAP_N=0
 TAP_FAILED=0
@@ -39,8 +57,74 @@ tap_done() {
 }
 
 # The kernel-log pattern that means trouble: the runner's own
-# (LAB_BAD_LOG, scripts/lab/machines.sh), passed in through /lab/env.
-KLOG_BAD=${LAB_BAD_LOG:?run under scripts/vm: LAB_BAD_LOG is not set}
+# (LAB_BAD_LOG, scripts/lab/machines.sh), passed in through /lab/env, or
+# the copy the build made of it.
+if [ -z "${LAB_BAD_LOG:-}" ]; then
+	LAB_BAD_LOG=$(cat "$SPAPR_TCE_DIR/klog-bad.pat") || {
+		echo "# no LAB_BAD_LOG and no $SPAPR_TCE_DIR/klog-bad.pat" >&2; exit 1; }
+	export LAB_BAD_LOG
+fi
+KLOG_BAD=$LAB_BAD_LOG
+
+# lab_guess_machine: the lab machine this system is like. powernv or
+# pseries from the platform line; on pseries, hash when the MMU is hash,
+# p10 on a POWER10, nested when kvm_hv loads (only a nested-HV capable
+# LPAR lets it).
+lab_guess_machine() {
+	_cpu=/proc/cpuinfo
+	if grep -qi '^platform.*powernv' $_cpu; then
+		grep -qi '^cpu.*POWER8' $_cpu && echo powernv8 || echo powernv9
+	elif grep -qi '^MMU.*hash' $_cpu; then
+		echo pseries-hash
+	elif grep -qi '^cpu.*POWER10' $_cpu; then
+		echo pseries-p10
+	elif modprobe kvm_hv 2>/dev/null; then
+		echo pseries-nested
+	else
+		echo pseries
+	fi
+}
+if [ -z "${LAB_MACHINE:-}" ]; then
+	LAB_MACHINE=$(lab_guess_machine)
+	echo "# LAB_MACHINE unset: taken as $LAB_MACHINE"
+fi
+if [ -z "${LAB_KERNEL:-}" ]; then
+	LAB_KERNEL=$(uname -r | sed -n 's/^\([0-9]*\.[0-9]*\)\..*/\1/p')
+	echo "# LAB_KERNEL unset: taken as $LAB_KERNEL"
+fi
+export LAB_MACHINE LAB_KERNEL
+
+# Our modules: from $SPAPR_TCE_MODULES when it is set (the lab's
+# /lab/modules, or a build directory), else the installed ones.
+# mod_file NAME: what insmod or modinfo take for NAME.
+mod_file() {
+	if [ -n "${SPAPR_TCE_MODULES:-}" ]; then
+		echo "$SPAPR_TCE_MODULES/$1.ko"
+	else
+		echo "$1"
+	fi
+}
+
+# mod_present NAME: the module is there to load.
+mod_present() {
+	if [ -n "${SPAPR_TCE_MODULES:-}" ]; then
+		[ -f "$SPAPR_TCE_MODULES/$1.ko" ]
+	else
+		modinfo "$1" >/dev/null 2>&1
+	fi
+}
+
+# mod_insmod NAME [PARAM=VALUE...]: load one module of ours, by itself
+# (the tests load them in their own order, with their own parameters).
+mod_insmod() {
+	_m=$1
+	shift
+	if [ -n "${SPAPR_TCE_MODULES:-}" ]; then
+		insmod "$SPAPR_TCE_MODULES/$_m.ko" "$@"
+	else
+		modprobe "$_m" "$@"
+	fi
+}
 
 # tap_include FILE: append the cases of another TAP stream (a module's
 # debugfs self-test), renumbered to follow ours; its comments pass through.
@@ -95,7 +179,6 @@ bind_vfio_pci() {
 }
 
 # --- kvm_tce.ko: its interface, in one place (tests and bench-hcall) ---
-KVM_TCE_KO=/lab/modules/kvm_tce.ko
 KVM_TCE_DEBUGFS=/sys/kernel/debug/kvm_tce
 KVM_TCE_PARAM=/sys/module/kvm_tce/parameters/intercept
 KVM_TCE_TRACE=/sys/kernel/tracing/events/kvm_tce/kvm_tce_hcall
@@ -110,17 +193,17 @@ export KVM_TCE_VMS KVM_TCE_COUNTERS
 # kvm_tce is not there or not the real thing yet (no debugfs).
 kvm_tce_load() {
 	KVM_TCE_WHY=
-	if [ ! -f "$KVM_TCE_KO" ]; then
-		KVM_TCE_WHY="kvm_tce.ko not built ($KVM_TCE_KO missing)"
+	if ! mod_present kvm_tce; then
+		KVM_TCE_WHY="kvm_tce.ko not built ($(mod_file kvm_tce) missing)"
 		return 1
 	fi
 	modprobe kvm_hv 2>/dev/null
 	modprobe vfio 2>/dev/null	# vfio_spapr needs it
-	loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko || {
+	loaded spapr_realmode || mod_insmod spapr_realmode || {
 		KVM_TCE_WHY="spapr_realmode.ko does not load"; return 1; }
-	loaded vfio_spapr || insmod /lab/modules/vfio_spapr.ko || {
+	loaded vfio_spapr || mod_insmod vfio_spapr || {
 		KVM_TCE_WHY="vfio_spapr.ko does not load"; return 1; }
-	loaded kvm_tce || insmod "$KVM_TCE_KO" || {
+	loaded kvm_tce || mod_insmod kvm_tce || {
 		KVM_TCE_WHY="insmod kvm_tce.ko failed"; return 1; }
 	if [ ! -e "$KVM_TCE_DEBUGFS/stats" ]; then
 		rmmod kvm_tce 2>/dev/null

@@ -21,11 +21,11 @@
 # Needs a boot of its own (powernv9+dkms): it starts from a fresh boot's
 # state, as a host does.
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ROOT=/deb
 REL=$(uname -r)
-HELPER=/lab/tests/bin/vfio-container
+HELPER=$SPAPR_TCE_DIR/bin/vfio-container
 OURS="spapr_realmode vfio_spapr kvm_tce"
 MARK="dkms-package selftest start $$"
 CASES="debian_userland_mounts_with_a_consistent_dpkg_database

@@ -16,14 +16,14 @@
 # Leaves no module of ours loaded, the in-tree driver unloaded and edu
 # unbound, as the other tests expect.
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 KMOD=/lab/kmod/kmod
 STAGE=/lab/install
 REL=$(uname -r)
 MODDIR=/lib/modules/$REL
 CONF=/etc/modprobe.d/spapr-tce.conf
-HELPER=/lab/tests/bin/vfio-container
+HELPER=$SPAPR_TCE_DIR/bin/vfio-container
 OURS="spapr_realmode vfio_spapr kvm_tce"
 MARK="install-modprobe selftest start $$"
 

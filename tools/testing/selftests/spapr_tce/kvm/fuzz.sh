@@ -27,7 +27,7 @@
 # (vfio-enable.rst), so this test runs after the others:
 # lab-test-order: last
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 FUZZ=$(dirname "$0")/bin/kvm_tce_fuzz
 CALLS=${FUZZ_CALLS:-50000}
 SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}

@@ -31,7 +31,7 @@
 # domain cached, which pins vfio_spapr until reboot (vfio-enable.rst):
 # lab-test-order: last
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 VMM=$(dirname "$0")/bin/kvm_tce_vmm
 
 skip_all() {
@@ -133,7 +133,7 @@ loop_run() {		# loop_run SECONDS [CYCLES]: the loop, kvm_tce cycled
 		t=$((t + 1))
 	done
 	while [ $i -lt "$cycles" ]; do
-		insmod "$KVM_TCE_KO" || fails=$((fails + 1))
+		mod_insmod kvm_tce || fails=$((fails + 1))
 		sleep 0.2
 		rmmod kvm_tce || fails=$((fails + 1))
 		i=$((i + 1))
@@ -162,8 +162,8 @@ if [ $vfio = 1 ]; then
 	modprobe vfio_iommu_spapr_tce
 	# on 6.1 vfio_spapr is what lets vfio-pci bind; container=0 leaves
 	# the containers to the in-tree driver for now
-	loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko
-	loaded vfio_spapr || insmod /lab/modules/vfio_spapr.ko container=0
+	loaded spapr_realmode || mod_insmod spapr_realmode
+	loaded vfio_spapr || mod_insmod vfio_spapr container=0
 	if bind_vfio_pci "$edu"; then
 		# no device reset at each open/close (10 s each on powernv)
 		[ -w "$dev/reset_method" ] && echo "" >"$dev/reset_method" 2>/dev/null

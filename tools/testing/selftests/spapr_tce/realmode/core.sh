@@ -6,12 +6,12 @@
 # (every online pfn against pfn_to_page(), refcounting, classification,
 # the real-mode accessor check, user-memory translation), and unloads.
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 D=/sys/kernel/debug/spapr_realmode
 KERNEL_SELFTEST_CASES=21
 tap_plan $((KERNEL_SELFTEST_CASES + 4))
 
-if ! insmod /lab/modules/spapr_realmode.ko; then
+if ! mod_insmod spapr_realmode; then
 	tap_fail load_spapr_realmode
 	dmesg | tail -5 | sed 's/^/# /'
 	exit 1

@@ -6,7 +6,7 @@
 # online, every pfn of it is found, and after hot-remove the index is back
 # to its old size and the removed pfns are no longer found.
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 D=/sys/kernel/debug/spapr_realmode
 MIB=512
 
@@ -41,13 +41,13 @@ online_all() {
 pfns_are() { online_all; [ "$(info indexed_pfns)" -eq "$1" ]; }
 lookup() { echo "$1" >$D/lookup && cat $D/lookup; }
 
-insmod /lab/modules/spapr_realmode.ko || { tap_fail load; exit 1; }
+mod_insmod spapr_realmode || { tap_fail load; exit 1; }
 page=$(info page_size)
 n0=$(info indexed_pfns)
 want=$((n0 + MIB * 1024 * 1024 / page))
 blocks0=$(ls -d /sys/devices/system/memory/memory* | wc -l)
 
-echo "LAB-REQUEST: mem-add dimm1 $MIB"
+echo "LAB-REQUEST: mem-add dimm1 $MIB" >/dev/console
 tap_check "index_grows_by_${MIB}MiB_of_hot_added_memory" wait_for 120 pfns_are $want
 echo "# indexed pfns: $n0 before, $(info indexed_pfns) after hot-add"
 
@@ -61,7 +61,7 @@ cat $D/selftest >/tmp/st.tap
 tap_check selftest_finds_every_pfn_after_hot_add grep -q '^ok .* every_online_pfn_is_found' /tmp/st.tap
 tap_check selftest_structs_match_after_hot_add grep -q '^ok .* lookup_equals_pfn_to_page_struct_contents' /tmp/st.tap
 
-echo "LAB-REQUEST: mem-del dimm1"
+echo "LAB-REQUEST: mem-del dimm1" >/dev/console
 tap_check index_shrinks_back_after_hot_remove wait_for 120 pfns_are $n0
 echo "# $(lookup $newpfn)"
 tap_check removed_pfn_is_not_found sh -c "echo $newpfn >$D/lookup; grep -q 'not found' $D/lookup"

@@ -4,14 +4,14 @@
 # Smoke test: each of our modules loads, shows in lsmod with the version
 # it was built as, unloads, and the kernel log stays clean throughout.
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 MODS="spapr_realmode vfio_spapr kvm_tce"
 tap_plan 13
 
 version_ok() {
 	v=$(cat "/sys/module/$1/version" 2>/dev/null)
-	want=$(modinfo -F version "/lab/modules/$1.ko" 2>/dev/null)
+	want=$(modinfo -F version "$(mod_file "$1")" 2>/dev/null)
 	[ -n "$v" ] && { [ -z "$want" ] || [ "$v" = "$want" ]; } &&
 		echo "# $1 version $v"
 }
@@ -25,7 +25,7 @@ modprobe vfio
 modprobe kvm
 rmmod vfio_iommu_spapr_tce 2>/dev/null
 for m in $MODS; do
-	tap_check "insmod_$m" insmod "/lab/modules/$m.ko"
+	tap_check "insmod_$m" mod_insmod "$m"
 	tap_check "lsmod_shows_$m" loaded "$m"
 	tap_check "version_of_$m" version_ok "$m"
 done

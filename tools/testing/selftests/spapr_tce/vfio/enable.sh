@@ -15,10 +15,10 @@
 #
 # The plan comes last: a few cases depend on the kernel and platform.
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 SYS_VS=/sys/class/iommu/vfio_spapr
-HELPER=/lab/tests/bin/vfio-container
+HELPER=$SPAPR_TCE_DIR/bin/vfio-container
 MARK="vfio-enable selftest start $$"
 
 echo "TAP version 13"
@@ -81,11 +81,11 @@ modprobe vfio_iommu_spapr_tce
 # The in-tree container driver serves the container here; a vfio_spapr
 # with a container driver of its own must stay out of its way.
 VS_ARGS=
-modinfo -F parm /lab/modules/vfio_spapr.ko 2>/dev/null | grep -q '^container:' &&
+modinfo -F parm "$(mod_file vfio_spapr)" 2>/dev/null | grep -q '^container:' &&
 	VS_ARGS=container=0
-insmod_vs() { insmod /lab/modules/vfio_spapr.ko $VS_ARGS; }
+insmod_vs() { mod_insmod vfio_spapr $VS_ARGS; }
 insmod_ours() {
-	{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+	{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 		insmod_vs
 }
 

@@ -18,7 +18,7 @@
 # vfio_fuzz's (see its header).
 # lab-test-timeout: 900
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 FUZZ=$(dirname "$0")/bin/vfio_fuzz
 MARK="vfio-fuzz selftest start $$"
 echo "$MARK" >/dev/kmsg
@@ -47,11 +47,11 @@ load_ours() {
 		rmmod vfio_iommu_spapr_tce || return 1
 	fi
 	loaded vfio_spapr && rmmod vfio_spapr 2>/dev/null
-	{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } || return 1
+	{ loaded spapr_realmode || mod_insmod spapr_realmode; } || return 1
 	if loaded vfio_spapr; then
 		echo 1 >/sys/module/vfio_spapr/parameters/container
 	else
-		insmod /lab/modules/vfio_spapr.ko
+		mod_insmod vfio_spapr
 	fi
 }
 load_ours && loaded_ok=1 || loaded_ok=0

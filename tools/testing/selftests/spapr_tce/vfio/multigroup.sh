@@ -18,7 +18,7 @@
 # SKIP, on powernv9, says why.
 # lab-test-timeout: 600
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 MULTI=$(dirname "$0")/bin/vfio_multi
 
 ea=$(edu_device 1) eb=$(edu_device 2)
@@ -51,11 +51,11 @@ load_ours() {
 	if loaded vfio_iommu_spapr_tce; then
 		rmmod vfio_iommu_spapr_tce || return 1
 	fi
-	{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+	{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 		if loaded vfio_spapr; then
 			echo 1 >/sys/module/vfio_spapr/parameters/container
 		else
-			insmod /lab/modules/vfio_spapr.ko
+			mod_insmod vfio_spapr
 		fi
 }
 group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }

@@ -13,7 +13,7 @@
 # pseries-nested would repeat pseries (nothing here depends on the MMU).
 # lab-test-timeout: 600
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 OWNER=$(dirname "$0")/bin/vfio_owner
 PARAM=/sys/module/vfio_spapr/parameters/container
 
@@ -50,11 +50,11 @@ load_ours() {
 	if loaded vfio_iommu_spapr_tce; then
 		rmmod vfio_iommu_spapr_tce || return 1
 	fi
-	{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+	{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 		if loaded vfio_spapr; then
 			echo 1 >$PARAM
 		else
-			insmod /lab/modules/vfio_spapr.ko
+			mod_insmod vfio_spapr
 		fi
 }
 group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }

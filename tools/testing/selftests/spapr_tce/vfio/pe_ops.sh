@@ -18,7 +18,7 @@
 # vfio-enable must begin without it.
 # lab-test-timeout: 600
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 EEH=$(dirname "$0")/bin/vfio_eeh
 PARAM=/sys/module/vfio_spapr/parameters/container
 
@@ -41,11 +41,11 @@ loaded vfio_spapr && had_vs=1
 # the in-tree container driver, on our enablement where the kernel has none
 intree() {
 	modprobe vfio-pci &&
-		{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+		{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 		if loaded vfio_spapr; then
 			echo 0 >$PARAM
 		else
-			insmod /lab/modules/vfio_spapr.ko container=0
+			mod_insmod vfio_spapr container=0
 		fi && modprobe vfio_iommu_spapr_tce
 }
 ours() {

@@ -6,7 +6,7 @@
 # transparent huge pages moved off their alignment (pseries, THP), and a
 # MAP over a window of 2^32 entries (powernv); then a clean kernel log.
 # About 20 s on pseries, 40 s on powernv under TCG.
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 PIN=$(dirname "$0")/bin/vfio_pin
 
 # Validated on pseries, powernv9 and powernv8, and run on pseries-p10
@@ -27,11 +27,11 @@ dmesg -c >/dev/null
 modprobe vfio-pci
 # ours serves both container types (spapr_tce.sh explains the dance)
 loaded vfio_iommu_spapr_tce && rmmod vfio_iommu_spapr_tce
-{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 	if loaded vfio_spapr; then
 		echo 1 >/sys/module/vfio_spapr/parameters/container
 	else
-		insmod /lab/modules/vfio_spapr.ko
+		mod_insmod vfio_spapr
 	fi
 if ! loaded vfio_spapr || ! bind_vfio_pci "$edu"; then
 	tap_plan 1

@@ -13,7 +13,7 @@
 # enablement (its removal notifier), on 6.12 on the kernel's own ops.
 # lab-test-timeout: 600
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 RM=$(dirname "$0")/bin/vfio_remove
 PARAM=/sys/module/vfio_spapr/parameters/container
 
@@ -39,11 +39,11 @@ loaded spapr_realmode && had_srm=1
 loaded vfio_spapr && had_vs=1
 modprobe vfio-pci
 loaded vfio_iommu_spapr_tce && rmmod vfio_iommu_spapr_tce
-{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 	if loaded vfio_spapr; then
 		echo 1 >$PARAM
 	else
-		insmod /lab/modules/vfio_spapr.ko
+		mod_insmod vfio_spapr
 	fi
 group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 no_reset() {	# no device reset at each open and close (seconds on powernv)

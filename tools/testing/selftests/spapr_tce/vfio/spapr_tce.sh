@@ -18,7 +18,7 @@
 # lab-test-timeout: 1200
 CONTAINER=${CONTAINER:-ours}
 
-. /lab/tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 EDU=$(dirname "$0")/bin/vfio_edu
 
 pass() { tap_ok "$1"; }
@@ -47,11 +47,11 @@ load_container() {
 		if loaded vfio_iommu_spapr_tce; then
 			rmmod vfio_iommu_spapr_tce || return 1
 		fi
-		{ loaded spapr_realmode || insmod /lab/modules/spapr_realmode.ko; } &&
+		{ loaded spapr_realmode || mod_insmod spapr_realmode; } &&
 			if loaded vfio_spapr; then
 				echo 1 >/sys/module/vfio_spapr/parameters/container
 			else
-				insmod /lab/modules/vfio_spapr.ko
+				mod_insmod vfio_spapr
 			fi &&
 			! loaded vfio_iommu_spapr_tce
 		;;

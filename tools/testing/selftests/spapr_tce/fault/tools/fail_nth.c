@@ -333,13 +333,21 @@ static bool mod_loaded(const char *m)
 	return !access(p, F_OK);
 }
 
+/* Where our .ko files are: $SPAPR_TCE_MODULES (lib.sh), else the lab's. */
+static const char *moddir(void)
+{
+	const char *d = getenv("SPAPR_TCE_MODULES");
+
+	return d && *d ? d : MODDIR;
+}
+
 static long mod_load(const char *m)
 {
 	char p[128];
 	int fd;
 	long r;
 
-	snprintf(p, sizeof(p), MODDIR "/%s.ko", m);
+	snprintf(p, sizeof(p), "%s/%s.ko", moddir(), m);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 
 #include "edu.h"
+#include "kselftest.h"
 #include "lab_tap.h"
 
 #define XFER	4000u		/* bytes per DMA */
@@ -618,7 +619,6 @@ static const struct tcase cases[] = {
 	{ "get_info_races_group_detach", t_get_info_race },
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NCASES ARRAY_SIZE(cases)
 
 /* one case in a child: whatever it leaves open goes with the child */
@@ -699,7 +699,7 @@ int main(int argc, char **argv)
 	};
 	const char *pat = NULL, *reason;
 	bool list = false, do_hold = false;
-	int o, i, k = 0, n = 0, failed = 0, rc;
+	int o, i, n = 0, rc;
 	long kb0, pins0, kb, pins;
 	regex_t re;
 
@@ -753,8 +753,8 @@ int main(int argc, char **argv)
 				printf("%s\n", cases[i].name);
 		return 0;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%d\n", n + 1);
+	ksft_print_header();
+	ksft_set_plan(n + 1);
 	diag("A: group %d %s, B: group %d %s, page size %ld%s", opt_group[0],
 	     opt_dev[0], opt_group[1], opt_dev[1], pgsz,
 	     opt_fixed ? ", fixed windows" : "");
@@ -765,30 +765,27 @@ int main(int argc, char **argv)
 
 		if (pat && regexec(&re, cases[i].name, 0, NULL, 0))
 			continue;
-		k++;
 		why[0] = 0;
 		t0 = now_ms();
 		rc = run_case(&cases[i]);
 		diag("%s took %ld ms", cases[i].name, now_ms() - t0);
 		reason = strncmp(why, "SKIP ", 5) ? why : why + 5;
 		if (rc == SKIP) {
-			printf("ok %d %s # SKIP %s\n", k, cases[i].name, reason);
+			ksft_test_result_code(KSFT_SKIP, cases[i].name, "%s", reason);
 		} else if (rc == PASS) {
-			printf("ok %d %s\n", k, cases[i].name);
+			ksft_test_result_code(KSFT_PASS, cases[i].name, NULL);
 		} else {
-			printf("not ok %d %s\n# %s\n", k, cases[i].name, why);
-			failed++;
+			ksft_test_result_code(KSFT_FAIL, cases[i].name, NULL);
+			ksft_print_msg("%s\n", why);
 		}
 	}
 	kb = vmlck_kb();
 	pins = pins_settle(pins0);
-	if (kb == kb0 && pins == pins0) {
-		printf("ok %d locked_vm_and_pins_back_to_start\n", k + 1);
-	} else {
-		printf("not ok %d locked_vm_and_pins_back_to_start\n"
-		       "# VmLck %ld kB (start %ld), pins %ld (start %ld)\n",
-		       k + 1, kb, kb0, pins, pins0);
-		failed++;
-	}
-	return failed ? 1 : 0;
+	ksft_test_result_code(kb == kb0 && pins == pins0 ? KSFT_PASS : KSFT_FAIL,
+			      "locked_vm_and_pins_back_to_start", NULL);
+	if (kb != kb0 || pins != pins0)
+		ksft_print_msg("VmLck %ld kB (start %ld), pins %ld (start %ld)\n",
+			       kb, kb0, pins, pins0);
+	/* exits 0 when every planned case passed or skipped, else 1 */
+	ksft_finished();
 }

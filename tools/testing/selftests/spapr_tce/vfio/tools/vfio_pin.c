@@ -35,11 +35,10 @@
 #include <sys/wait.h>
 
 #include "edu.h"
+#include "kselftest.h"
 #include "lab_tap.h"
 
 enum { PASS, FAIL, SKIP };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define XFER	4000u
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
@@ -693,7 +692,7 @@ int main(int argc, char **argv)
 	bool list = false;
 	char line[256];
 	unsigned int i;
-	int o, k = 0, n = 0, failed = 0, rc;
+	int o, n = 0, rc;
 	regex_t re;
 	FILE *f;
 	long t0;
@@ -734,28 +733,28 @@ int main(int argc, char **argv)
 			powernv = true;
 	if (f)
 		fclose(f);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%d\n", n);
+	ksft_print_header();
+	ksft_set_plan(n);
 	diag("group %d, device %s, page size %ld, %s", opt_group, opt_dev,
 	     pgsz, powernv ? "powernv" : "pseries");
 	for (i = 0; i < NCASES; i++) {
 		if (pat && regexec(&re, cases[i].name, 0, NULL, 0))
 			continue;
-		k++;
 		why[0] = 0;
 		t0 = now_ms();
 		rc = run_case(&cases[i]);
 		diag("%s took %ld ms", cases[i].name, now_ms() - t0);
 		if (rc == PASS) {
-			printf("ok %d %s\n", k, cases[i].name);
+			ksft_test_result_code(KSFT_PASS, cases[i].name, NULL);
 		} else if (rc == SKIP) {
 			const char *r = strncmp(why, "SKIP ", 5) ? why : why + 5;
 
-			printf("ok %d %s # SKIP %s\n", k, cases[i].name, r);
+			ksft_test_result_code(KSFT_SKIP, cases[i].name, "%s", r);
 		} else {
-			printf("not ok %d %s\n# %s\n", k, cases[i].name, why);
-			failed++;
+			ksft_test_result_code(KSFT_FAIL, cases[i].name, NULL);
+			ksft_print_msg("%s\n", why);
 		}
 	}
-	return failed ? 1 : 0;
+	/* exits 0 when every planned case passed or skipped, else 1 */
+	ksft_finished();
 }
