@@ -202,11 +202,16 @@ EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit);
  * vfio_spapr_hcall_flush() - make the device see the TCEs just changed.
  * @w: the window
  * @entry: first TCE index
- * @n: how many
+ * @n: how many; 0 flushes nothing
+ *
+ * POWER8's invalidation of 0 TCEs at index 0 wraps past the end of the
+ * bus address space and never ends (preemption off): no caller may
+ * reach it, whatever a guest asked for.
  */
 void vfio_spapr_hcall_flush(struct vs_window *w, unsigned long entry,
 			    unsigned long n)
 {
-	iommu_tce_kill(w->tbl, entry, n);
+	if (n)
+		iommu_tce_kill(w->tbl, entry, n);
 }
 EXPORT_SYMBOL_GPL(vfio_spapr_hcall_flush);
