@@ -294,7 +294,11 @@ static long op_tce64(struct st *s)
 	return s->table < 0 ? -errno : 0;
 }
 
-/* a v2 container, a VM with its table for the 32-bit window, the group added */
+/*
+ * A v2 container with its default window made (KVM links a table to a
+ * window the group has: a v2 container makes its default one lazily), a
+ * VM with its table for that window, the group added.
+ */
 static int linkable(struct st *s)
 {
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
@@ -303,7 +307,7 @@ static int linkable(struct st *s)
 		.addr = (uintptr_t)&s->group,
 	};
 
-	if (v2(s) || vm(s) || op_tce64(s) || ioctl(s->vm, KVM_CREATE_DEVICE, &cd))
+	if (v2_default(s) || vm(s) || op_tce64(s) || ioctl(s->vm, KVM_CREATE_DEVICE, &cd))
 		return -1;
 	s->kdev = cd.fd;
 	return ioctl(s->kdev, KVM_SET_DEVICE_ATTR, &a) ? -1 : 0;
