@@ -591,15 +591,9 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 
 			vfio_spapr_hcall_commit(sw->w, &t);
 		}
-		/*
-		 * Never a flush of 0 TCEs: at index 0, POWER8's PHB3 then
-		 * loops over the whole bus address space with preemption
-		 * off (pnv_pci_phb3_tce_invalidate(): index + npages - 1
-		 * wraps), and the guest holds the host CPU for good.
-		 */
-		if (npages)
-			vfio_spapr_hcall_flush(sw->w, entry << sw->shift,
-					       npages << sw->shift);
+		/* npages 0 flushes nothing (vfio_spapr_hcall_flush()) */
+		vfio_spapr_hcall_flush(sw->w, entry << sw->shift,
+				       npages << sw->shift);
 	}
 	kt_count(x.vm, KT_HW_TCES_CLEARED, hw);
 	kt_views_fill(stt, entry, npages, tce_value);

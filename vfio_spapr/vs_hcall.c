@@ -205,8 +205,9 @@ EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit);
  * @n: how many; 0 flushes nothing
  *
  * POWER8's invalidation of 0 TCEs at index 0 wraps past the end of the
- * bus address space and never ends (preemption off): no caller may
- * reach it, whatever a guest asked for.
+ * bus address space and never ends (preemption off:
+ * pnv_pci_phb3_tce_invalidate(), index + npages - 1): no caller may
+ * reach it, whatever a guest asked for (H_STUFF_TCE with npages 0).
  */
 void vfio_spapr_hcall_flush(struct vs_window *w, unsigned long entry,
 			    unsigned long n)
