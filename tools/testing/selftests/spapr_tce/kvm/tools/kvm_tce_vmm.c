@@ -18,16 +18,29 @@
  * the way QEMU does (userspace TCE tables, the in-kernel table through
  * its mmap, VFIO_IOMMU_MAP_DMA/UNMAP_DMA for a VFIO-linked table).
  *
- * Test mode prints TAP, one line per case. The expected return codes
- * and paths are the stock kernel's (arch/powerpc/kvm/book3s_64_vio.c,
- * 6.1 and 6.12 behave the same), observed in the lab. With --ours, the
- * per-VM counters of kvm_tce.ko are checked as well (their names and
- * place come from the environment, see lib.sh).
+ * Test mode reports through kselftest.h, one TAP line per case. The
+ * expected return codes and paths are the stock kernel's
+ * (arch/powerpc/kvm/book3s_64_vio.c, 6.1 and 6.12 behave the same),
+ * observed in the lab. With --ours, the per-VM counters of kvm_tce.ko
+ * are checked as well (their names and place come from the environment,
+ * see lib.sh).
  *
- * A parent process runs the cases in a child and checks afterwards that
- * nothing stays pinned (nr_foll_pin_*), that the child's VmLck went back
- * to its start before it exited, and that vfio_spapr's counters of
- * pinned pages and regions came back.
+ * The cases are the table cases[] below the test functions: each name
+ * sits next to the function that runs it. A name with "%s" is one case
+ * per TCE page size (4k, 64k, 16m), the others run once; vfio_* cases
+ * need --vfio-group/--vfio-dev. A result line's name is --prefix PREFIX
+ * (what the lab's kvm/hcalls.sh puts in front: stock_, kvm_tce_, ...)
+ * and the case's name. --list prints the result names of a run; --case
+ * REGEX runs the cases whose name, without the prefix, matches, e.g.
+ *
+ *   kvm_tce_vmm --case '^stuff_tce_clear_range_64k$'
+ *
+ * A parent process runs the cases in a child (which reports them) and
+ * then reports three checks of its own: nothing stays pinned
+ * (nr_foll_pin_*), the child's VmLck went back to its start before it
+ * exited, and vfio_spapr's counters of pinned pages and regions came
+ * back. The child sends its VmLck and its result counts through a pipe,
+ * so that the parent's numbering and totals follow the child's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +66,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "edu.h"
+#include "kselftest.h"
 #include "lab_tap.h"
 #include "vfio_kvm.h"
 #include "kvm_tce_guest.h"
@@ -1853,7 +1867,6 @@ static const struct tcase cases[] = {
 	  false, true },
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NCASES ARRAY_SIZE(cases)
 
 static const uint32_t shifts[] = { 12, 16, 24 };
@@ -1893,20 +1906,34 @@ static void make_instances(bool with_vfio)
 	}
 }
 
-/* the run of the cases, in the child: TAP on stdout, VmLck via @fd */
+/*
+ * The child's report to the parent, through @fd: its VmLck at the start
+ * and after closing the VM, and how many cases it reported passed,
+ * failed and skipped (its result lines come before the parent's).
+ */
+static void child_report(int fd, long kb0, long kb1)
+{
+	dprintf(fd, "%ld %ld %d %d %d", kb0, kb1, ksft_get_pass_cnt(),
+		ksft_get_fail_cnt(), ksft_get_xskip_cnt());
+}
+
+/* the run of the cases, in the child: TAP on stdout, the report to @fd */
 static int run_cases(regex_t *re, int fd)
 {
 	long kb0 = vmlck_kb(), kb1;
-	int i, k = 0, rc, failed = 0, nt;
+	char name[192];
 	struct csnap c0;
+	int i, rc, nt;
 	const char *r;
 
 	if (vm_create(&vm)) {
-		for (i = 0; i < ninst; i++)
-			if (!re || !regexec(re, insts[i].bare, 0, NULL, 0))
-				printf("not ok %d %s\n# VM: %s\n", ++k,
-				       insts[i].name, why);
-		dprintf(fd, "%ld %ld", kb0, kb0);
+		for (i = 0; i < ninst; i++) {
+			if (re && regexec(re, insts[i].bare, 0, NULL, 0))
+				continue;
+			ksft_test_result_code(KSFT_FAIL, insts[i].name, NULL);
+			ksft_print_msg("VM: %s\n", why);
+		}
+		child_report(fd, kb0, kb0);
 		return 1;
 	}
 	if (opt_vfio_dev) {
@@ -1925,19 +1952,17 @@ static int run_cases(regex_t *re, int fd)
 		diag("no per-VM kvm_tce stats for pid %d under %s", (int)getpid(),
 		     getenv("KVM_TCE_VMS"));
 		opt_ours = false;
-		failed++;
-		printf("not ok %d %skvm_tce_per_vm_stats_exist\n", ++k,
-		       opt_prefix);
+		/* a line beyond the plan: the caller counts at least the plan */
+		snprintf(name, sizeof(name), "%skvm_tce_per_vm_stats_exist", opt_prefix);
+		ksft_test_result_code(KSFT_FAIL, name, NULL);
 	}
 	for (i = 0; i < ninst; i++) {
 		if (re && regexec(re, insts[i].bare, 0, NULL, 0))
 			continue;
-		k++;
 		why[0] = 0;
 		if (insts[i].c->vfio && !vm.have_vfio) {
-			printf("not ok %d %s\n# VFIO setup failed\n", k,
-			       insts[i].name);
-			failed++;
+			ksft_test_result_code(KSFT_FAIL, insts[i].name, NULL);
+			ksft_print_msg("VFIO setup failed\n");
 			continue;
 		}
 		memset(cw, 0, sizeof(cw));
@@ -1948,13 +1973,14 @@ static int run_cases(regex_t *re, int fd)
 		if (rc == PASS)
 			rc = counters_moved(&c0, cw);
 		r = !strncmp(why, "SKIP ", 5) ? why + 5 : why;
-		if (rc == PASS)
-			printf("ok %d %s\n", k, insts[i].name);
-		else if (rc == SKIP)
-			printf("ok %d %s # SKIP %s\n", k, insts[i].name, r);
-		else
-			failed += printf("not ok %d %s\n# %s\n", k,
-					 insts[i].name, why) > 0;
+		if (rc == PASS) {
+			ksft_test_result_code(KSFT_PASS, insts[i].name, NULL);
+		} else if (rc == SKIP) {
+			ksft_test_result_code(KSFT_SKIP, insts[i].name, "%s", r);
+		} else {
+			ksft_test_result_code(KSFT_FAIL, insts[i].name, NULL);
+			ksft_print_msg("%s\n", why);
+		}
 		fflush(stdout);
 	}
 	diag("userspace exits: put %lu indirect %lu stuff %lu get %lu",
@@ -1967,8 +1993,8 @@ static int run_cases(regex_t *re, int fd)
 	close(vm.kvm);
 	munmap(vm.ram, GUEST_RAM);
 	kb1 = vmlck_kb();
-	dprintf(fd, "%ld %ld", kb0, kb1);
-	return failed ? 1 : 0;
+	child_report(fd, kb0, kb1);
+	return ksft_get_fail_cnt() ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2243,6 +2269,18 @@ static void print_help(void)
 static const char *const vs_rows[] = { "pinned_pages", "regions", "containers" };
 #define VS_STATS "/sys/kernel/debug/vfio_spapr/stats"
 
+/* one of the parent's checks: its result line, named after the --prefix */
+static void report(int code, const char *name, const char *reason)
+{
+	char s[192];
+
+	snprintf(s, sizeof(s), "%s%s", opt_prefix, name);
+	if (reason)
+		ksft_test_result_code(code, s, "%s", reason);
+	else
+		ksft_test_result_code(code, s, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -2259,9 +2297,9 @@ int main(int argc, char **argv)
 	const char *pat = NULL, *loop = NULL, *bop = NULL, *btable = "kernel";
 	const char *label = NULL;
 	long count = 0, pins0, pins1, vs0[3], vs1[3], kb0 = -1, kb1 = -1;
-	int o, i, n = 0, pfd[2], st, failed;
+	int o, i, n = 0, pfd[2], st, failed, cpass, cfail, cskip;
 	bool list = false, caps = false, no_group;
-	char msg[64] = "";
+	char msg[96] = "";
 	char line[256];
 	regex_t re;
 	pid_t pid;
@@ -2370,7 +2408,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* the cases, then 3 checks from the parent */
-	printf("TAP version 13\n1..%d\n", n + 3 + (opt_ours ? 0 : 0));
+	ksft_print_header();
+	ksft_set_plan(n + 3);
 	diag("%s, %ld-byte pages%s", powernv ? "powernv" : "pseries", host_pgsz,
 	     opt_ours ? ", kvm_tce counters checked" : "");
 	pins0 = pins_outstanding();
@@ -2392,8 +2431,20 @@ int main(int argc, char **argv)
 	failed = !WIFEXITED(st) || WEXITSTATUS(st);
 	if (!WIFEXITED(st))
 		diag("the VMM child died (status %#x)", st);
-	if (sscanf(msg, "%ld %ld", &kb0, &kb1) != 2)
+	if (sscanf(msg, "%ld %ld %d %d %d", &kb0, &kb1, &cpass, &cfail, &cskip) != 5) {
 		diag("no VmLck report from the child");
+		/* its lines are unknown: ours are numbered after its plan */
+		cpass = 0;
+		cfail = n;
+		cskip = 0;
+	}
+	/* the child's results in our count: numbering and totals go on */
+	while (cpass-- > 0)
+		ksft_inc_pass_cnt();
+	while (cfail-- > 0)
+		ksft_inc_fail_cnt();
+	while (cskip-- > 0)
+		ksft_inc_xskip_cnt();
 	/* unpinning may be RCU-deferred: give it up to 5 s */
 	for (i = 0; i < 100; i++) {
 		pins1 = pins_outstanding();
@@ -2401,44 +2452,35 @@ int main(int argc, char **argv)
 			break;
 		usleep(50000);
 	}
-	o = n + 1;
 	if (pins0 >= 0 && pins1 == pins0) {
-		printf("ok %d %sno_page_left_pinned_after_the_vm_is_gone\n", o,
-		       opt_prefix);
+		report(KSFT_PASS, "no_page_left_pinned_after_the_vm_is_gone", NULL);
 	} else {
-		printf("not ok %d %sno_page_left_pinned_after_the_vm_is_gone\n",
-		       o, opt_prefix);
+		report(KSFT_FAIL, "no_page_left_pinned_after_the_vm_is_gone", NULL);
 		diag("%ld pinned, %ld before", pins1, pins0);
-		failed = 1;
 	}
-	o++;
 	if (kb0 >= 0 && kb1 == kb0) {
-		printf("ok %d %svmm_vmlck_back_to_start_after_closing_the_vm\n",
-		       o, opt_prefix);
+		report(KSFT_PASS, "vmm_vmlck_back_to_start_after_closing_the_vm", NULL);
 	} else {
-		printf("not ok %d %svmm_vmlck_back_to_start_after_closing_the_vm\n",
-		       o, opt_prefix);
+		report(KSFT_FAIL, "vmm_vmlck_back_to_start_after_closing_the_vm", NULL);
 		diag("VmLck %ld kB at the start, %ld kB after closing", kb0, kb1);
-		failed = 1;
 	}
-	o++;
 	for (i = 0; i < 3; i++) {
 		vs1[i] = stat_value(VS_STATS, vs_rows[i]);
 		if (vs1[i] != vs0[i])
 			break;
 	}
 	if (vs0[0] < 0 && vs1[0] < 0) {
-		printf("ok %d %svfio_spapr_pinned_and_regions_back_to_start",
-		       o, opt_prefix);
-		printf(" # SKIP vfio_spapr is not loaded\n");
+		report(KSFT_SKIP, "vfio_spapr_pinned_and_regions_back_to_start",
+		       "vfio_spapr is not loaded");
 	} else if (i == 3) {
-		printf("ok %d %svfio_spapr_pinned_and_regions_back_to_start\n",
-		       o, opt_prefix);
+		report(KSFT_PASS, "vfio_spapr_pinned_and_regions_back_to_start", NULL);
 	} else {
-		printf("not ok %d %svfio_spapr_pinned_and_regions_back_to_start\n",
-		       o, opt_prefix);
+		report(KSFT_FAIL, "vfio_spapr_pinned_and_regions_back_to_start", NULL);
 		diag("%s %ld, was %ld", vs_rows[i], vs1[i], vs0[i]);
-		failed = 1;
 	}
-	return failed;
+	/* a child that failed, or died, fails the run whatever it counted */
+	if (failed)
+		ksft_exit_fail();
+	/* exits 0 when every planned case passed or skipped, else 1 */
+	ksft_finished();
 }

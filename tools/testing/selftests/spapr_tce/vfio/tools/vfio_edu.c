@@ -1,10 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfio_edu: exercise a VFIO sPAPR TCE container (v1 or v2) with QEMU's
- * "edu" device (1234:11e8) already bound to vfio-pci, and print one TAP
- * line per case.
+ * "edu" device (1234:11e8) already bound to vfio-pci, and report one
+ * TAP line per case through kselftest.h.
  *
  *   vfio_edu --group N --dev DDDD:BB:DD.F --type v1|v2 [--case REGEX] [--list]
+ *            [--skip REGEX:REASON]... [--intree] [--fixed]
+ *
+ * The cases are the table cases[] at the end of this file: each name
+ * string sits next to the function that runs it (t_bad(B_...) for the
+ * bad_* argument checks). A result line's name is the table's name with
+ * the container type in front ("v1_"/"v2_") unless it already starts
+ * with one. --list prints the result names the run would have; --case
+ * REGEX runs the cases whose table name or result name matches, e.g.
+ *
+ *   vfio_edu --group N --dev ADDR --type v2 --case '^v2_map_same_iova_twice_replaces$'
+ *
+ * A last line, <type>_locked_vm_and_pins_back_to_start, follows the
+ * cases.
  *
  * The container driver under test is whichever serves
  * VFIO_SPAPR_TCE_IOMMU / VFIO_SPAPR_TCE_v2_IOMMU: the in-tree
@@ -39,6 +52,7 @@
 #include <sys/wait.h>
 
 #include "edu.h"
+#include "kselftest.h"
 #include "lab_tap.h"
 
 #define XFER		4000u	/* bytes moved per DMA in the tests */
@@ -2028,7 +2042,6 @@ static const struct tcase cases[] = {
 	{ "v2_pseries_second_ddw_eperm_device_takes_windows_after", V2, t_v2_one_ddw, 0, false },
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NCASES ARRAY_SIZE(cases)
 
 /*
@@ -2038,12 +2051,6 @@ static const struct tcase cases[] = {
  * through a pipe. Afterwards no page may stay pinned: the kernel's
  * FOLL_PIN counters must be back where they were.
  */
-static int report_failure(int k, const char *name)
-{
-	printf("not ok %d %s\n# %s\n", k, name, why);
-	return 1;
-}
-
 static int run_case(const struct tcase *c)
 {
 	long pins0 = pins_outstanding(), pins1;
@@ -2131,9 +2138,9 @@ int main(int argc, char **argv)
 	const char *pat = NULL, *skips[16];
 	regex_t re, sre[16];
 	char *sreason[16];
-	int nskip = 0, o, n = 0, failed = 0, i, k, rc, tbit;
+	int nskip = 0, o, n = 0, i, rc, tbit;
 	bool list = false, sel[NCASES];
-	long kb_start, pins_start, t0;
+	long kb_start, pins_start, kb, pins, t0;
 	char line[256];
 	FILE *f;
 
@@ -2197,12 +2204,11 @@ int main(int argc, char **argv)
 			powernv = true;
 	if (f)
 		fclose(f);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-
 	tbit = opt_type == VFIO_SPAPR_TCE_IOMMU ? V1 : V2;
 	for (i = 0; i < (int)NCASES; i++) {
 		sel[i] = (cases[i].types & tbit) &&
-			 (!pat || !regexec(&re, cases[i].name, 0, NULL, 0));
+			 (!pat || !regexec(&re, cases[i].name, 0, NULL, 0) ||
+			  !regexec(&re, tname(&cases[i], tbit), 0, NULL, 0));
 		n += sel[i];
 	}
 	if (list) {
@@ -2211,28 +2217,27 @@ int main(int argc, char **argv)
 				printf("%s\n", tname(&cases[i], tbit));
 		return 0;
 	}
-	printf("TAP version 13\n1..%d\n", n + 1);
+	ksft_print_header();
+	ksft_set_plan(n + 1);
 	diag("%s, group %d, device %s, page size %ld, %s",
 	     tbit == V1 ? "v1" : "v2", opt_group, opt_dev, pgsz,
 	     powernv ? "powernv" : "pseries");
 	kb_start = vmlck_kb();
 	pins_start = pins_outstanding();
-	k = 0;
 	for (i = 0; i < (int)NCASES; i++) {
 		const char *skip = NULL;
 		int s;
 
 		if (!sel[i])
 			continue;
-		k++;
 		for (s = 0; s < nskip; s++)
 			if (!regexec(&sre[s], cases[i].name, 0, NULL, 0))
 				skip = sreason[s];
 		if (!skip && cases[i].pnv_only && !powernv)
 			skip = "needs powernv (in-tree IODA2 dynamic windows)";
 		if (skip) {
-			printf("ok %d %s # SKIP %s\n", k,
-			       tname(&cases[i], tbit), skip);
+			ksft_test_result_code(KSFT_SKIP, tname(&cases[i], tbit),
+					      "%s", skip);
 			continue;
 		}
 		why[0] = 0;
@@ -2242,33 +2247,30 @@ int main(int argc, char **argv)
 		reason = why;
 		if (!strncmp(why, "SKIP ", 5))
 			reason += 5;
-		if (rc == SKIP)
-			printf("ok %d %s # SKIP %s\n", k,
-			       tname(&cases[i], tbit), reason);
-		else if (rc == PASS)
-			printf("ok %d %s\n", k, tname(&cases[i], tbit));
-		else
-			failed += report_failure(k, tname(&cases[i], tbit));
+		if (rc == SKIP) {
+			ksft_test_result_code(KSFT_SKIP, tname(&cases[i], tbit),
+					      "%s", reason);
+		} else if (rc == PASS) {
+			ksft_test_result_code(KSFT_PASS, tname(&cases[i], tbit), NULL);
+		} else {
+			ksft_test_result_code(KSFT_FAIL, tname(&cases[i], tbit), NULL);
+			ksft_print_msg("%s\n", why);
+		}
 	}
 	/* after all cases: nothing left locked or pinned */
-	{
-		long kb = vmlck_kb(), pins = pins_outstanding();
-
-		for (i = 0; i < 100 && pins != pins_start; i++) {
-			usleep(50000);
-			pins = pins_outstanding();
-		}
-
-		if (kb == kb_start && pins == pins_start) {
-			printf("ok %d %s_locked_vm_and_pins_back_to_start\n", k + 1,
-			       tbit == V1 ? "v1" : "v2");
-		} else {
-			printf("not ok %d %s_locked_vm_and_pins_back_to_start\n"
-			       "# VmLck %ld kB (start %ld), pinned %ld (start %ld)\n",
-			       k + 1, tbit == V1 ? "v1" : "v2", kb, kb_start,
-			       pins, pins_start);
-			failed++;
-		}
+	kb = vmlck_kb();
+	pins = pins_outstanding();
+	for (i = 0; i < 100 && pins != pins_start; i++) {
+		usleep(50000);
+		pins = pins_outstanding();
 	}
-	return failed ? 1 : 0;
+	snprintf(line, sizeof(line), "%s_locked_vm_and_pins_back_to_start",
+		 tbit == V1 ? "v1" : "v2");
+	ksft_test_result_code(kb == kb_start && pins == pins_start ? KSFT_PASS : KSFT_FAIL,
+			      line, NULL);
+	if (kb != kb_start || pins != pins_start)
+		ksft_print_msg("VmLck %ld kB (start %ld), pinned %ld (start %ld)\n",
+			       kb, kb_start, pins, pins_start);
+	/* exits 0 when every planned case passed or skipped, else 1 */
+	ksft_finished();
 }
