@@ -78,10 +78,27 @@ reject_stock_bugs() {
 	echo "# allocations under pseries' window code (0x$1-0x$2) are not failed: stock bugs"
 }
 
+# A third, of tracing (kernel/trace/trace_events.c): an allocation failed
+# while a module's trace events get their tracefs directory
+# (event_create_dir -> event_define_fields) raises WARN_ON_ONCE, and the
+# error path then drops an event file's last reference twice (two
+# refcount WARNs). Only a module load reaches it, so the module loads
+# alone keep event_create_dir's allocations out (fail_nth --load-reject);
+# the rest of each load is swept.
+sym_range() {
+	sort /proc/kallsyms | awk -v f="$1" '
+		$3 == f && !s { s = $1; next }
+		s && $1 != s { printf "0x%s:0x%s\n", s, $1; exit }'
+}
+load_reject=$(sym_range event_create_dir)
+case $load_reject in 0x0000000000000000:*) load_reject= ;; esac
+
 MARK="fault-sweep selftest start $$"
 echo "$MARK" >/dev/kmsg
 tap_plan $((n + 2))
 echo "# $LAB_MACHINE $LAB_KERNEL, group $group"
+[ -n "$load_reject" ] &&
+	echo "# module loads: allocations under event_create_dir ($load_reject) are not failed: a stock bug"
 if grep -q ' spapr_tce_create_table$' /proc/kallsyms && ! reject_stock_bugs; then
 	echo "# no stack-trace filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER):" \
 		"pseries' window code may oops or black-list the device (stock bugs)"
@@ -89,7 +106,8 @@ fi
 # Streamed, not included afterwards: a path takes minutes on the debug
 # kernel, and a hung one must show where it stopped. Its cases are the
 # first of this test, so its numbering is ours.
-"$TOOL" --group "$group" --dev "$edu" --case "$sel" 2>&1 | tee /tmp/fail_nth.tap
+"$TOOL" --group "$group" --dev "$edu" --case "$sel" ${load_reject:+--load-reject "$load_reject"} \
+	2>&1 | tee /tmp/fail_nth.tap
 TAP_N=$(grep -c '^ok \|^not ok ' /tmp/fail_nth.tap)
 TAP_FAILED=$(grep -c '^not ok ' /tmp/fail_nth.tap)
 # The module paths leave the modules as their last load did: all three
