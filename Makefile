@@ -59,7 +59,7 @@ KMAKE = $(INROOT) $(MAKE) -C $(KDIR) M=$(OBJ) $(KARCH) W=$(W) C=$(C) $(KCF) \
 	$(if $(filter 1,$(WERROR)),SPAPR_TCE_WERROR=y)
 
 .PHONY: all modules provision fetch check run lint bench clean distclean \
-	host-tests check-fresh check-dkms install uninstall deb kselftest kselftest-run
+	host-tests check-fresh check-dkms check-debug install uninstall deb kselftest kselftest-run
 
 all: modules
 
@@ -94,6 +94,12 @@ DKMS_KERNELS ?= 6.1
 check-dkms:
 	@MACHINES=powernv9+dkms bash scripts/check.sh \
 		--filter '^(host/deb/|powernv9\+dkms/($(subst $(eval) ,|,$(subst .,\.,$(DKMS_KERNELS))))/)'
+
+# The debug-kernel lane alone (Documentation/debug-kernel.rst): the whole
+# suite and the allocation-failure sweep on the KASAN/lockdep/kmemleak
+# kernel, on its radix machines; hours under TCG, so not in make check.
+check-debug:
+	@KERNELS=6.12-debug bash scripts/check.sh $(if $(T),--filter '$(T)')
 
 run:
 	@bash scripts/run-demo.sh

@@ -130,10 +130,12 @@ static const char *const filters[] = {
 	"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc",
 };
 
-/* the stack-trace filters' reject ranges: [filter][start, end] */
-typedef char reject_t[2][2][32];
+/* the stack-trace filters' reject ranges: a[filter][start, end] */
+struct reject {
+	char a[2][2][32];
+};
 
-static int write_reject(reject_t v, reject_t old)
+static int write_reject(const struct reject *v, struct reject *old)
 {
 	char f[96];
 	int i, j, fd, r = 0;
@@ -146,13 +148,15 @@ static int write_reject(reject_t v, reject_t old)
 			if (fd < 0)
 				return -1;
 			if (old) {
-				n = read(fd, old[i][j], sizeof(old[i][j]) - 1);
-				old[i][j][n > 0 ? n : 0] = 0;
-				old[i][j][strcspn(old[i][j], "\n")] = 0;
+				char *o = old->a[i][j];
+
+				n = read(fd, o, sizeof(old->a[i][j]) - 1);
+				o[n > 0 ? n : 0] = 0;
+				o[strcspn(o, "\n")] = 0;
 			}
-			n = strlen(v[i][j]);
+			n = strlen(v->a[i][j]);
 			/* nonseekable (simple_attr_open): write, not pwrite */
-			if (write(fd, v[i][j], n) != n)
+			if (write(fd, v->a[i][j], n) != n)
 				r = -1;
 			close(fd);
 		}
@@ -161,20 +165,20 @@ static int write_reject(reject_t v, reject_t old)
 }
 
 /* --load-reject START:END into both filters; @old gets what they had */
-static int load_reject(reject_t old)
+static int load_reject(struct reject *old)
 {
 	const char *colon = strchr(opt_load_reject, ':');
-	reject_t v;
+	struct reject v;
 	int i;
 
 	if (!colon)
 		return -1;
 	for (i = 0; i < 2; i++) {
-		snprintf(v[i][0], sizeof(v[i][0]), "%.*s", (int)(colon - opt_load_reject),
+		snprintf(v.a[i][0], sizeof(v.a[i][0]), "%.*s", (int)(colon - opt_load_reject),
 			 opt_load_reject);
-		snprintf(v[i][1], sizeof(v[i][1]), "%s", colon + 1);
+		snprintf(v.a[i][1], sizeof(v.a[i][1]), "%s", colon + 1);
 	}
-	return write_reject(v, old);
+	return write_reject(&v, old);
 }
 
 /* what is left of the count: 0 once the fault was injected */
@@ -543,7 +547,7 @@ static void run(const struct path *p, int num)
 	int st, code = C_SETUP, errs[8] = { 0 };
 	const char *d;
 	time_t t0 = time(NULL);
-	reject_t old;
+	struct reject old;
 	bool rejected = false;
 	pid_t pid;
 
@@ -553,7 +557,7 @@ static void run(const struct path *p, int num)
 	}
 	why[0] = 0;
 	if (p->mod >= 0 && opt_load_reject) {
-		if (load_reject(old)) {
+		if (load_reject(&old)) {
 			printf("# --load-reject %s: cannot set the filter\n", opt_load_reject);
 			printf("not ok %d %s\n", num, p->name);
 			return;
@@ -600,7 +604,7 @@ static void run(const struct path *p, int num)
 	}
 	/* the ioctl paths' range back */
 	if (rejected)
-		write_reject(old, NULL);
+		write_reject(&old, NULL);
 	if (code == C_DONE && n) {
 		printf("# %s: %ld fault-injection points reached, %ld of them absorbed, in %ld s\n",
 		       p->name, n - 1, absorbed, (long)(time(NULL) - t0));
