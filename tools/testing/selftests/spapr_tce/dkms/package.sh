@@ -213,7 +213,7 @@ if [ -f /lab/dkms/upgrade ] && [ -n "$other" ]; then
 	tap_check kernel_upgrade_headers_install_builds_for_the_new_kernel upgrade
 	echo "# headers of $other with the DKMS build: $(elapsed "$t0") s"
 else
-	tap_skip kernel_upgrade_headers_install_builds_for_the_new_kernel "not asked (make check-dkms DKMS_UPGRADE=1)"
+	tap_skip kernel_upgrade_headers_install_builds_for_the_new_kernel "not asked in this boot (make check-dkms DKMS_UPGRADE=1 runs it in the first kernel's boot)"
 fi
 
 # Stop using it: the devices go (before v6.4 the enablement stays cached
