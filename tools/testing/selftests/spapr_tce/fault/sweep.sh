@@ -55,6 +55,16 @@ done
 echo N >/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem
 echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
 
+# sym_range FIRST [LAST]: "0xSTART 0xEND", from FIRST's address to the
+# end of LAST (the next address kallsyms lists); nothing when kallsyms
+# hides addresses.
+sym_range() {
+	sort /proc/kallsyms | awk -v f="$1" -v l="${2:-$1}" '
+		$3 == f && !s { s = $1 }
+		$3 == l { t = $1; next }
+		t && $1 != t { if (s !~ /^0+$/) print "0x" s, "0x" $1; exit }'
+}
+
 # Two stock bugs of pseries' window code (arch/powerpc/platforms/pseries/
 # iommu.c) are kept out of the sweep (Documentation/debug-kernel.rst,
 # "Stock bugs the sweep met"): copy_property() drops a failed allocation
@@ -66,16 +76,13 @@ echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
 # spapr_tce_create_table) are neither failed nor counted; every other one
 # still is, and powernv's window code is swept whole.
 reject_stock_bugs() {
-	set -- $(sort /proc/kallsyms | awk '
-		$3 == "copy_property" && !s { s = $1 }
-		$3 == "spapr_tce_create_table" { t = $1; next }
-		t && $1 != t { print s, $1; exit }')
-	[ $# -eq 2 ] && [ "$1" != 0000000000000000 ] || return 1
+	set -- $(sym_range copy_property spapr_tce_create_table)
+	[ $# -eq 2 ] || return 1
 	for d in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do
 		[ -e "$d/reject-start" ] || return 1
-		echo "0x$1" >"$d/reject-start" && echo "0x$2" >"$d/reject-end" || return 1
+		echo "$1" >"$d/reject-start" && echo "$2" >"$d/reject-end" || return 1
 	done
-	echo "# allocations under pseries' window code (0x$1-0x$2) are not failed: stock bugs"
+	echo "# allocations under pseries' window code ($1-$2) are not failed: stock bugs"
 }
 
 # A third, of tracing (kernel/trace/trace_events.c): an allocation failed
@@ -85,13 +92,7 @@ reject_stock_bugs() {
 # refcount WARNs). Only a module load reaches it, so the module loads
 # alone keep event_create_dir's allocations out (fail_nth --load-reject);
 # the rest of each load is swept.
-sym_range() {
-	sort /proc/kallsyms | awk -v f="$1" '
-		$3 == f && !s { s = $1; next }
-		s && $1 != s { printf "0x%s:0x%s\n", s, $1; exit }'
-}
-load_reject=$(sym_range event_create_dir)
-case $load_reject in 0x0000000000000000:*) load_reject= ;; esac
+load_reject=$(sym_range event_create_dir | tr ' ' :)
 
 MARK="fault-sweep selftest start $$"
 echo "$MARK" >/dev/kmsg
