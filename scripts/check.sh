@@ -9,8 +9,9 @@
 #  4. host unit tests (x86 userspace)
 #  5. the lab runner's own guarantees (exit status, kernel-log scan)
 #  6. the lab selftests on every machine x kernel (two VMs at a time)
-#  7. the end-to-end scenario (scripts/lab/e2e.sh) on powernv9, each kernel,
-#     each configuration in E2E_CONFIGS (default "a b c"), in the same pool
+#  7. the end-to-end scenario (scripts/lab/e2e.sh) on each machine of
+#     E2E_MACHINES (default powernv9 and powernv8), each kernel, each
+#     configuration in E2E_CONFIGS (default "a b c"), in the same pool
 #
 # One line per test, "PASS|FAIL|SKIP where/test", then the totals.
 # REGEX (make check T=...) selects tests by that id.
@@ -377,21 +378,23 @@ lab_one() {
 	} >"$out"
 }
 
-# lab_e2e KERNEL CONFIG: one run of the end-to-end scenario; its facts
-# (TAP) into a file, as powernv9/KERNEL/e2e-CONFIG.fact.
+# lab_e2e MACHINE KERNEL CONFIG: one run of the end-to-end scenario; its
+# facts (TAP) into a file, as MACHINE/KERNEL/e2e-CONFIG.fact.
 lab_e2e() {
-	local k=$1 c=$2 id=powernv9/$1/e2e-$2 tap=$RES/e2e-$1-$2.tap rc
-	"$TOP/scripts/lab/e2e.sh" --no-build --kernel "$k" --config "$c" --tap \
-		--out "$RES/e2e" >"$tap" 2>"$RES/e2e-$k-$c.err"
+	local m=$1 k=$2 c=$3 id=$1/$2/e2e-$3 base=$RES/e2e-$1-$2-$3 rc
+	"$TOP/scripts/lab/e2e.sh" --no-build --machine "$m" --kernel "$k" \
+		--config "$c" --tap --out "$RES/e2e" >"$base.tap" 2>"$base.err"
 	rc=$?
 	{
-		tap_results "$id." <"$tap"
-		if [[ $rc != 0 ]] && ! grep -q '^not ok' "$tap"; then
-			echo "FAIL $id (exit status $rc, see $RES/e2e-$k-$c.err)"
+		tap_results "$id." <"$base.tap"
+		if [[ $rc != 0 ]] && ! grep -q '^not ok' "$base.tap"; then
+			echo "FAIL $id (exit status $rc, see $base.err)"
 		fi
-	} >"$RES/e2e-$k-$c.txt"
+	} >"$base.txt"
 }
 E2E_CONFIGS=${E2E_CONFIGS:-a b c}
+# The hosts of the end-to-end scenario: the powernv machines.
+E2E_MACHINES=${E2E_MACHINES:-powernv9 powernv8}
 
 running=0
 for k in $KERNELS; do
@@ -411,16 +414,18 @@ for k in $KERNELS; do
 	done
 done
 for k in $E2E_KERNELS; do
-	for c in $E2E_CONFIGS; do
-		if [[ " $MACHINES " != *" powernv9 "* ]] || ! wanted "powernv9/$k/e2e-$c."; then
-			continue
-		fi
-		if [[ $running -ge $JOBS ]]; then
-			wait -n
-			running=$((running - 1))
-		fi
-		lab_e2e "$k" "$c" &
-		running=$((running + 1))
+	for m in $E2E_MACHINES; do
+		for c in $E2E_CONFIGS; do
+			if [[ " $MACHINES " != *" $m "* ]] || ! wanted "$m/$k/e2e-$c."; then
+				continue
+			fi
+			if [[ $running -ge $JOBS ]]; then
+				wait -n
+				running=$((running - 1))
+			fi
+			lab_e2e "$m" "$k" "$c" &
+			running=$((running + 1))
+		done
 	done
 done
 wait
@@ -429,9 +434,11 @@ for k in $KERNELS; do
 		f=$RES/lab-$m-$k.txt
 		[[ -f $f ]] && tee -a "$RES/results.txt" <"$f"
 	done
-	for c in $E2E_CONFIGS; do
-		f=$RES/e2e-$k-$c.txt
-		[[ -f $f ]] && tee -a "$RES/results.txt" <"$f"
+	for m in $E2E_MACHINES; do
+		for c in $E2E_CONFIGS; do
+			f=$RES/e2e-$m-$k-$c.txt
+			[[ -f $f ]] && tee -a "$RES/results.txt" <"$f"
+		done
 	done
 done
 

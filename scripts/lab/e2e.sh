@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# e2e.sh [--kernel K] [--config C] [--mib N] [--tap] [--no-build]
-#        [--timeout S] [--out DIR]
+# e2e.sh [--machine M] [--kernel K] [--config C] [--mib N] [--tap]
+#        [--no-build] [--timeout S] [--out DIR]
 #
-# The end-to-end scenario: an emulated POWER9 host (L1: the lab's
-# powernv9 machine, Debian kernel K, plus an NVMe controller backed by an
-# image of known content) runs Debian's own qemu-system-ppc64 (bookworm,
+# The end-to-end scenario: an emulated POWER host (L1: the lab's machine
+# M, powernv9 (default) or powernv8, Debian kernel K, plus an NVMe
+# controller backed by an image of known content) runs Debian's own qemu-system-ppc64 (bookworm,
 # unmodified, scripts/fetch-qemu.sh) with a KVM-HV pseries guest (L2,
 # the same Debian kernel) that owns the controller through vfio-pci. L2
 # reads the whole namespace with the stock nvme driver, prints its
@@ -28,6 +28,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/scripts/lab/machines.sh"
 BUILD=${BUILD:-$TOP/build}
+machine=powernv9
 kernel=6.1
 config=b
 mib=${E2E_MIB:-32}
@@ -37,6 +38,7 @@ timeout=900
 out=$BUILD/e2e
 while [[ $# -gt 0 ]]; do
 	case $1 in
+	--machine)	machine=$2; shift 2 ;;
 	--kernel)	kernel=$2; shift 2 ;;
 	--config)	config=$2; shift 2 ;;
 	--mib)		mib=$2; shift 2 ;;
@@ -49,6 +51,8 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ $config == [abc] ]] || { echo "e2e: configuration '$config' is not a, b or c" >&2; exit 2; }
+# Only a powernv machine is a hypervisor that can run KVM HV guests.
+[[ $machine == powernv[89] ]] || { echo "e2e: machine '$machine' is not powernv9 or powernv8" >&2; exit 2; }
 
 # What the scenario needs on this host: the target kernel, Debian's
 # ppc64el QEMU, the nested guest's initramfs, and the NVMe image: N MiB of
@@ -70,26 +74,25 @@ mkdir -p "$BUILD/e2e" "$out"
 ) 9>"$BUILD/e2e/.prepare.lock"
 # Each run gets a fresh copy: L2 writes to it.
 want_sha=$(sha256sum "$pristine" | cut -d' ' -f1)
-tag=powernv9-$kernel-$config
+tag=$machine-$kernel-$config
 img=$out/$tag.img
 cp "$pristine" "$img"
 
 # L1 gets QEMU's tree at its root (the binary's loader and library paths
 # are absolute), the stock kernel for L2 and L2's initramfs in /lab/e2e;
-# L0 adds the NVMe controller on a root port of its own (pcie.3: edu and
-# the lab disk hold pcie.1 and pcie.2, the second edu pcie.4).
+# L0 adds the NVMe controller on a root port of its own (lab_e2e_bus).
 q=$BUILD/qemu-ppc64el/root
 log=$out/$tag.log
 start=$(date +%s.%N)
 set +e
-"$TOP/scripts/vm" "${build[@]}" --machine powernv9 --kernel "$kernel" \
+LAB_E2E=1 "$TOP/scripts/vm" "${build[@]}" --machine "$machine" --kernel "$kernel" \
 	--timeout "$timeout" --log "$out/$tag.console" \
 	--add "$q/usr:/usr" --add "$q/lib:/lib" --add "$q/lib64:/lib64" \
 	--add "$(readlink -f "$BUILD/kernels/$kernel/vmlinux"):/lab/e2e/vmlinux" \
 	--add "$guest:/lab/e2e/guest.cpio.gz" \
 	--add "$BUILD/kselftest/install/spapr_tce/bin/kvm_hide_cap:/lab/e2e/kvm_hide_cap" \
 	--qemu -drive --qemu "file=$img,format=raw,if=none,id=e2envme" \
-	--qemu -device --qemu "nvme,serial=e2e-$config,drive=e2envme,bus=pcie.3" \
+	--qemu -device --qemu "nvme,serial=e2e-$config,drive=e2envme,bus=$(lab_e2e_bus "$machine")" \
 	-- e2e-l1 "$config" 2>"$out/$tag.err" |
 	perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_' >"$log"
 vmrc=${PIPESTATUS[0]}
@@ -102,4 +105,5 @@ rm -f "$img"
 
 E2E_START=$start E2E_VMRC=$vmrc E2E_WANT=$want_sha E2E_PATTERN=$pattern_sha \
 E2E_HOST_TAIL=$host_tail_sha E2E_TAP=$tap E2E_CONFIG=$config E2E_KERNEL=$kernel \
+E2E_MACHINE=$machine \
 E2E_LOG=$log E2E_BAD=$LAB_BAD_LOG awk -f "$TOP/scripts/lab/e2e/summary.awk" "$log"

@@ -63,19 +63,31 @@ machine_setup() {
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pci.0)
 		;;
 	powernv9|powernv8)
-		# POWER9 has six PHBs (the end-to-end scenario's NVMe takes
-		# pcie.3), POWER8 three: the second edu takes a free one.
-		local edu2=4
+		# POWER9 has six PHBs, POWER8 three: the second edu takes a
+		# free one. The end-to-end scenario's NVMe (lab_e2e_bus) takes
+		# pcie.3 on POWER9; on POWER8 it takes the second edu's, as
+		# that scenario uses no edu (LAB_E2E=1).
+		local edu=(-device edu,bus=pcie.1 -device edu,bus=pcie.4)
 		[[ $1 == powernv9 ]] && mem=${LAB_MEM:-4G}
-		[[ $1 == powernv8 ]] && edu2=0
-		QEMU_ARGS=(-M "$1" -m "$mem" -net none
-			-device edu,bus=pcie.1 -device edu,bus=pcie.$edu2
+		[[ $1 == powernv8 ]] && edu[3]=edu,bus=pcie.0
+		[[ $1 == powernv8 && ${LAB_E2E:-0} == 1 ]] && edu=("${edu[@]:0:2}")
+		QEMU_ARGS=(-M "$1" -m "$mem" -net none "${edu[@]}"
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pcie.2)
 		;;
 	*)
 		echo "vm: unknown machine '$1' (one of: $LAB_MACHINES)" >&2
 		return 2
 		;;
+	esac
+}
+
+# lab_e2e_bus MACHINE: the root port free for the end-to-end scenario's
+# NVMe controller (with LAB_E2E=1 in the environment of scripts/vm).
+lab_e2e_bus() {
+	case $1 in
+	powernv9) echo pcie.3 ;;
+	powernv8) echo pcie.0 ;;
+	*) return 1 ;;
 	esac
 }
 

@@ -83,7 +83,7 @@ END {
 	want = ENVIRON["E2E_WANT"]
 	start = ENVIRON["E2E_START"]
 	say(sprintf("e2e: config %s (%s), Debian kernel %s", cfg, desc[cfg], ENVIRON["E2E_KERNEL"]))
-	say("  L0: this host, QEMU TCG -M powernv9 + NVMe controller (image of " \
+	say("  L0: this host, QEMU TCG -M " ENVIRON["E2E_MACHINE"] " + NVMe controller (image of " \
 		sprintf("%d", bytes / 1048576) " MiB, sha256 " substr(want, 1, 16) "...)")
 	say("  L1: " (f["l1_nvme"] == "" ? "?" : "NVMe " f["l1_nvme"]) \
 		", IOMMU group " f["l1_vfio_group"] "; container driver " f["container_driver"] \
