@@ -11,7 +11,8 @@
 #  6. the lab selftests on every machine x kernel (two VMs at a time)
 #  7. the end-to-end scenario (scripts/lab/e2e.sh) on each machine of
 #     E2E_MACHINES (default powernv9 and powernv8), each kernel, each
-#     configuration in E2E_CONFIGS (default "a b c"), in the same pool
+#     configuration in E2E_CONFIGS (default "a b c b+2 c+2"), in the same
+#     pool
 #
 # One line per test, "PASS|FAIL|SKIP where/test", then the totals.
 # REGEX (make check T=...) selects tests by that id.
@@ -378,12 +379,15 @@ lab_one() {
 	} >"$out"
 }
 
-# lab_e2e MACHINE KERNEL CONFIG: one run of the end-to-end scenario; its
-# facts (TAP) into a file, as MACHINE/KERNEL/e2e-CONFIG.fact.
+# lab_e2e MACHINE KERNEL CONFIG[+2]: one run of the end-to-end scenario
+# (+2: with two devices in one container); its facts (TAP) into a file,
+# as MACHINE/KERNEL/e2e-CONFIG[+2].fact.
 lab_e2e() {
-	local m=$1 k=$2 c=$3 id=$1/$2/e2e-$3 base=$RES/e2e-$1-$2-$3 rc
+	local m=$1 k=$2 c=$3 id=$1/$2/e2e-$3 base=$RES/e2e-$1-$2-$3 rc n=1
+	[[ $c == *+2 ]] && n=2
 	"$TOP/scripts/lab/e2e.sh" --no-build --machine "$m" --kernel "$k" \
-		--config "$c" --tap --out "$RES/e2e" >"$base.tap" 2>"$base.err"
+		--config "${c%+2}" --devices "$n" --tap --out "$RES/e2e" \
+		>"$base.tap" 2>"$base.err"
 	rc=$?
 	{
 		tap_results "$id." <"$base.tap"
@@ -392,7 +396,9 @@ lab_e2e() {
 		fi
 	} >"$base.txt"
 }
-E2E_CONFIGS=${E2E_CONFIGS:-a b c}
+# b+2 and c+2: b and c with two NVMe controllers, each in a group of its
+# own, in one container (the stock and our multi-group paths).
+E2E_CONFIGS=${E2E_CONFIGS:-a b c b+2 c+2}
 # The hosts of the end-to-end scenario: the powernv machines.
 E2E_MACHINES=${E2E_MACHINES:-powernv9 powernv8}
 

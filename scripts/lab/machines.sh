@@ -64,13 +64,14 @@ machine_setup() {
 		;;
 	powernv9|powernv8)
 		# POWER9 has six PHBs, POWER8 three: the second edu takes a
-		# free one. The end-to-end scenario's NVMe (lab_e2e_bus) takes
-		# pcie.3 on POWER9; on POWER8 it takes the second edu's, as
-		# that scenario uses no edu (LAB_E2E=1).
+		# free one. The end-to-end scenario's two NVMe controllers
+		# (lab_e2e_bus) take pcie.3 and pcie.5 on POWER9; on POWER8
+		# they take the edu devices' root ports, as that scenario uses
+		# no edu (LAB_E2E=1).
 		local edu=(-device edu,bus=pcie.1 -device edu,bus=pcie.4)
 		[[ $1 == powernv9 ]] && mem=${LAB_MEM:-4G}
 		[[ $1 == powernv8 ]] && edu[3]=edu,bus=pcie.0
-		[[ $1 == powernv8 && ${LAB_E2E:-0} == 1 ]] && edu=("${edu[@]:0:2}")
+		[[ $1 == powernv8 && ${LAB_E2E:-0} == 1 ]] && edu=()
 		QEMU_ARGS=(-M "$1" -m "$mem" -net none "${edu[@]}"
 			"${drive[@]}" -device virtio-blk-pci,drive=labdisk,bus=pcie.2)
 		;;
@@ -81,12 +82,15 @@ machine_setup() {
 	esac
 }
 
-# lab_e2e_bus MACHINE: the root port free for the end-to-end scenario's
-# NVMe controller (with LAB_E2E=1 in the environment of scripts/vm).
+# lab_e2e_bus MACHINE N: the root port, a PE of its own, free for the
+# end-to-end scenario's Nth NVMe controller (N = 1 or 2; with LAB_E2E=1
+# in the environment of scripts/vm).
 lab_e2e_bus() {
-	case $1 in
-	powernv9) echo pcie.3 ;;
-	powernv8) echo pcie.0 ;;
+	case $1-$2 in
+	powernv9-1) echo pcie.3 ;;
+	powernv9-2) echo pcie.5 ;;
+	powernv8-1) echo pcie.0 ;;
+	powernv8-2) echo pcie.1 ;;
 	*) return 1 ;;
 	esac
 }

@@ -41,6 +41,9 @@ BEGIN {
 	BAD = ENVIRON["E2E_BAD"]
 	# e2e-l1's ioctl_<cmd> counters, cmd in decimal (0x20003b71, 0x20003b72)
 	MAP_DMA = "ioctl_536886129"; UNMAP_DMA = "ioctl_536886130"
+	# VFIO_SET_IOMMU (0x20003b66), VFIO_GROUP_SET_CONTAINER (0x20003b68)
+	SET_IOMMU = "ioctl_536886118"; SET_CONTAINER = "ioctl_536886120"
+	devices = ENVIRON["E2E_DEVICES"] + 0
 }
 
 {
@@ -69,6 +72,7 @@ line ~ /^L2\| E2E-L2-WRITE-BEGIN/ { t_wb = t }
 line ~ /^L2\| E2E-L2-WRITE-END/ {
 	t_we = t; w_want = $4; w_got = $5; sub(/want=/, "", w_want); sub(/got=/, "", w_got)
 }
+line ~ /^L2\| E2E-L2-READ2-END/ { sha2 = $5; sub(/sha256=/, "", sha2) }
 line ~ /^L2\| E2E-L2-FAIL/ { l2fail = line }
 line ~ /^L2\| E2E-L2-EEH / {
 	l2eeh = substr(line, 16); split(line, ew, /[ =]/); eeh_on = ew[4]; eeh_pe = ew[6]
@@ -96,6 +100,12 @@ END {
 
 	say("  checksum: L2 read " (sha == "" ? "nothing" : substr(sha, 1, 16) "...") \
 		", host " substr(want, 1, 16) "...: " (sha == want ? "MATCH" : "DIFFERENT"))
+	want2 = ENVIRON["E2E_WANT2"]
+	if (devices == 2)
+		say("  second controller: L2 read " (sha2 == "" ? "nothing" : substr(sha2, 1, 16) "...") \
+			", host " substr(want2, 1, 16) "...: " (sha2 == want2 ? "MATCH" : "DIFFERENT") \
+			"; L1's QEMU: VFIO_GROUP_SET_CONTAINER " delta("qemu-start", "qemu-exit", SET_CONTAINER) \
+			", VFIO_SET_IOMMU " delta("qemu-start", "qemu-exit", SET_IOMMU))
 	rmb = (t_rb != "" && t_re != "" && t_re > t_rb) ? bytes / 1e6 / (t_re - t_rb) : 0
 	say("  times on this host's clock: L1 boot " secs(start, t_l1) \
 		", L2 QEMU start to L2 /init " secs(t_l2start, t_l2up) \
@@ -136,12 +146,28 @@ END {
 	fact(ENVIRON["E2E_HOST_TAIL"] == ENVIRON["E2E_PATTERN"], "host_image_holds_l2_write",
 		"image tail " ENVIRON["E2E_HOST_TAIL"])
 	fact(kr > 0 || ur > 0, "l2_read_dma_mapped_by_tce_hcalls", "no TCE hcall on LIOBN 0x80000100 during the read")
+	# Two controllers, two IOMMU groups in L1, one PHB in L2: QEMU joins
+	# the second group to the first's container (one SET_IOMMU), and the
+	# one TCE table serves both devices' DMA.
+	if (devices == 2) {
+		fact(f["l1_vfio_groups"] == 2, "l1_two_controllers_in_two_iommu_groups",
+			"groups: " f["l1_vfio_group"])
+		fact(delta("qemu-start", "qemu-exit", SET_CONTAINER) == 2 &&
+			delta("qemu-start", "qemu-exit", SET_IOMMU) == 1, "two_groups_share_one_container",
+			"VFIO_GROUP_SET_CONTAINER " delta("qemu-start", "qemu-exit", SET_CONTAINER) \
+			", VFIO_SET_IOMMU " delta("qemu-start", "qemu-exit", SET_IOMMU) ", want 2 and 1")
+		fact(sha2 == want2, "l2_second_device_read_sha256_equals_host", "L2 " sha2 " host " want2)
+		fact(ENVIRON["E2E_HOST2"] == want2, "host_second_image_unchanged",
+			"image " ENVIRON["E2E_HOST2"] " want " want2)
+	}
 	# EEH from L2 (guest-init): enabled on the PE of its passed-through
 	# device, and its state read answered by our container (config c).
 	say("  L2 EEH: " (l2eeh == "" ? "no report" : l2eeh) \
 		"; vfio_spapr EEH ops for L2's state read " delta("eeh-begin", "eeh-end", "vs_eeh_ops") \
 		", whole run " delta("qemu-start", "qemu-exit", "vs_eeh_ops"))
-	if (cfg == "c") {
+	# QEMU offers a guest EEH only for a PHB whose container holds one
+	# group (vfio_eeh_as_ok), so not with two devices.
+	if (cfg == "c" && devices == 1) {
 		fact(eeh_on == "on" && eeh_pe != "none" && eeh_pe != "",
 			"l2_eeh_enabled_on_passed_through_device_pe", "L2: " l2eeh)
 		fact(delta("eeh-begin", "eeh-end", "vs_eeh_ops") > 0,
