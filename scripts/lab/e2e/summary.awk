@@ -80,6 +80,7 @@ line ~ /^L2\| E2E-L2-EEH / {
 line ~ BAD {
 	nbad++
 	if (line ~ /WARNING: .* kvm_spapr_tce_release_vfio_group/) stock_warn++
+	if (line ~ /WARNING: .* pnv_pci_ioda2_release_pe_dma/) stock_pe_warn++
 }
 line ~ /^L2\| qemu-system-ppc64: / && line !~ /warning/ { qemu_err = qemu_err (qemu_err == "" ? "" : "; ") substr(line, 5) }
 
@@ -159,6 +160,21 @@ END {
 		fact(sha2 == want2, "l2_second_device_read_sha256_equals_host", "L2 " sha2 " host " want2)
 		fact(ENVIRON["E2E_HOST2"] == want2, "host_second_image_unchanged",
 			"image " ENVIRON["E2E_HOST2"] " want " want2)
+		# L1 removed the second controller while L2 used it (e2e-l1):
+		# the removal waited for QEMU, L2 read it meanwhile (above),
+		# it completed when QEMU exited, and it came back.
+		fact(f["l1_removal_waits_while_l2_runs"] == "yes", "l1_removal_of_second_waits_while_l2_runs",
+			"the removal was not pending when L2 had read both")
+		fact(f["l1_removal_completed_after_qemu_exit"] != "", "l1_removal_completes_after_qemu_exit",
+			"the device was still there 60 s after QEMU exited")
+		if (cfg == "c")
+			fact(("removed", "vs_containers") in cnt && count("removed", "vs_containers") == 0 &&
+				count("removed", "vs_regions") == 0 && count("removed", "vs_pinned_pages") == 0 &&
+				count("removed", "vs_charged_pages") == 0, "our_container_left_nothing_after_removal",
+				"containers " count("removed", "vs_containers") ", regions " count("removed", "vs_regions") \
+				", pinned " count("removed", "vs_pinned_pages") ", charged " count("removed", "vs_charged_pages"))
+		fact(f["l1_rescan_rebound"] == "vfio-pci", "l1_rescan_brings_it_back_to_vfio_pci",
+			"driver after rescan: " (f["l1_rescan_rebound"] == "" ? "no device" : f["l1_rescan_rebound"]))
 	}
 	# EEH from L2 (guest-init): enabled on the PE of its passed-through
 	# device, and its state read answered by our container (config c).
@@ -191,6 +207,14 @@ END {
 		say("  known stock warning: kvm.ko WARN_ON_ONCE in kvm_spapr_tce_release_vfio_group" \
 			" at QEMU exit (a group added to the KVM-VFIO device, never linked to a TCE table)")
 		fact(1, "kernel_logs_clean_but_the_stock_kvm_vfio_release_warning")
+	} else if (devices == 2 && ENVIRON["E2E_VMRC"] == 126 && nbad > 0 && nbad == stock_pe_warn) {
+		# The removal that waited for QEMU completes as QEMU exits,
+		# and the stock powernv code warns as it releases the PE, its
+		# IOMMU group still referenced; seen with the in-tree container
+		# and no module of ours loaded too (e2e.rst).
+		say("  known stock warning: pnv_pci_ioda2_release_pe_dma WARN_ON(pe->table_group.group)" \
+			" when the removed device's PE goes while its IOMMU group is still referenced")
+		fact(1, "kernel_logs_clean_but_the_stock_pe_release_warning")
 	} else {
 		fact(ENVIRON["E2E_VMRC"] == 0, "kernel_logs_clean",
 			"scripts/vm exit status " ENVIRON["E2E_VMRC"] " (126: Oops/WARNING in a kernel log)")
