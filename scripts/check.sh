@@ -401,17 +401,6 @@ lab_e2e() {
 E2E_CONFIGS=${E2E_CONFIGS:-a b c b+2 c+2}
 # The hosts of the end-to-end scenario: the powernv machines.
 E2E_MACHINES=${E2E_MACHINES:-powernv9 powernv8}
-# e2e_skip KERNEL CONFIG: why a run is not made (prints the reason), or
-# fails (it is made). On 6.1, L2's first MMIO store to a passed-through
-# NVMe hangs at times when two vfio-pci devices share its PHB, with the
-# in-tree container as with ours (e2e.rst); E2E_6_1_TWO_DEVICES=1 runs
-# them anyway.
-e2e_skip() {
-	[[ $1 == 6.1 && $2 == *+2 && ${E2E_6_1_TWO_DEVICES:-0} != 1 ]] || return 1
-	echo "on 6.1 the guest's first MMIO store to a passed-through NVMe hangs at times" \
-		"with two vfio-pci devices on its PHB, in-tree and our container alike" \
-		"(powernv9: 5 of 13 runs), Documentation/e2e.rst"
-}
 
 running=0
 for k in $KERNELS; do
@@ -434,10 +423,6 @@ for k in $E2E_KERNELS; do
 	for m in $E2E_MACHINES; do
 		for c in $E2E_CONFIGS; do
 			if [[ " $MACHINES " != *" $m "* ]] || ! wanted "$m/$k/e2e-$c."; then
-				continue
-			fi
-			if why=$(e2e_skip "$k" "$c"); then
-				echo "SKIP $m/$k/e2e-$c ($why)" >"$RES/e2e-$m-$k-$c.txt"
 				continue
 			fi
 			if [[ $running -ge $JOBS ]]; then
