@@ -534,7 +534,7 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 	unsigned int shift = tbl->it_page_shift;
 	unsigned int flags = FOLL_LONGTERM;
 	struct vs_pins pins = { .next = 0, .n = 0 };
-	unsigned long i;
+	unsigned long i, pinned = 0;
 	long ret = 0;
 
 	if (dir != DMA_TO_DEVICE)
@@ -560,6 +560,8 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 			unpin_user_page(page);
 			break;
 		}
+		/* held by the record: vs_v1_unuse() counts it off */
+		pinned++;
 		hpa = page_to_phys(page) + (ua & ~PAGE_MASK);
 		spin_lock(&c->tce_lock);
 		ret = vs_tce_set(c, tbl, entry, &hpa, &old);
@@ -583,6 +585,7 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 		spin_unlock(&c->tce_lock);
 	}
 	vs_v1_pins_drop(&pins);
+	atomic64_add(pinned, &vs_stats.pinned_pages);
 	*done = i;
 	return ret;
 }
