@@ -90,6 +90,7 @@ static void vs_release(void *data)
 	if (c->mm && !c->v2)
 		vs_uncharge(c->mm, c->v1_charged);
 	/* Every window was cleared: no TCE of ours, no page held. */
+	vs_v1_purge(c, true);
 	WARN_ON(!xa_empty(&c->v1_tces) || !xa_empty(&c->v1_pages));
 	xa_destroy(&c->v1_tces);
 	xa_destroy(&c->v1_pages);
@@ -216,33 +217,6 @@ static void vs_detach_group(void *data, struct iommu_group *grp)
 	mutex_unlock(&c->lock);
 }
 
-/**
- * vs_copy_arg() - copy in an ioctl argument and check its header.
- * @dst: the argument structure
- * @arg: user pointer
- * @minsz: bytes the caller needs
- * @flags_ok: the flags the ioctl accepts
- *
- * Every sPAPR container argument starts with __u32 argsz, __u32 flags.
- *
- * Return: 0; -EFAULT; -EINVAL when argsz is short of @minsz or a flag
- * outside @flags_ok is set.
- */
-long vs_copy_arg(void *dst, unsigned long arg, size_t minsz, u32 flags_ok)
-{
-	struct {
-		u32 argsz;
-		u32 flags;
-	} hdr;
-
-	if (copy_from_user(dst, (void __user *)arg, minsz))
-		return -EFAULT;
-	memcpy(&hdr, dst, sizeof(hdr));
-	if (hdr.argsz < minsz || hdr.flags & ~flags_ok)
-		return -EINVAL;
-	return 0;
-}
-
 static long vs_get_info(struct vs_container *c, unsigned long arg)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_info,
@@ -314,7 +288,8 @@ static long vs_range_window(struct vs_container *c, u64 iova, u64 ua,
 static long vs_locate(struct vs_container *c, u64 iova, u64 ua, u64 size,
 		      struct vs_window **out)
 {
-	long ret = vs_window_default(c);
+	/* the default window is owed only until the first MAP or CREATE */
+	long ret = c->def_window_pending ? vs_window_default(c) : 0;
 
 	return ret ? ret : vs_range_window(c, iova, ua, size, out);
 }

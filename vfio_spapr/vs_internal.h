@@ -12,8 +12,10 @@
 #include <linux/maple_tree.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <asm/iommu.h>
 #include <spapr_tce/compat.h>
@@ -98,12 +100,14 @@ struct vs_container {
 	struct srm_core *core;
 	/*
 	 * v1: what each live TCE pinned, by its bus address in 4K units
-	 * (the pfn), and how many TCEs hold each pinned page: locked_vm is
-	 * charged per distinct page (v1_held), whatever the TCE size.
+	 * (the pfn + 1), and how many TCEs hold each pinned page: locked_vm
+	 * is charged per distinct page (v1_held), whatever the TCE size.
+	 * An entry of value 0 is stale: kept for its tree nodes (vs_tce.c).
 	 */
 	struct xarray v1_tces;
 	struct xarray v1_pages;
 	unsigned long v1_held;		/* v1: pages in v1_pages */
+	unsigned long v1_stale;		/* v1: stale entries (vs_tce.c) */
 	unsigned long v1_charged;	/* v1: pages charged for them */
 	struct vs_window win[IOMMU_TABLE_GROUP_MAX_TABLES];
 	struct list_head groups;
@@ -139,9 +143,73 @@ void vs_unregister_all(struct vs_container *c);
 void vs_orphans_reap(struct vs_mm *vmm);
 int vs_regions_add(struct vs_mm *vmm, struct vs_region *r);
 void vs_regions_del(struct vs_mm *vmm, struct vs_region *r);
-struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size);
 bool vs_region_map_get(struct vs_region *r);
 void vs_region_map_put(struct vs_region *r);
+
+/* Inline: once per region a MAP_DMA or UNMAP_DMA crosses (vs_tce.c). */
+/**
+ * vs_region_lookup() - the registered region holding [ua, ua + size).
+ * @vmm: the registry
+ * @ua: user address
+ * @size: bytes that must lie in the same region
+ *
+ * Never sleeps: one RCU maple-tree walk. The caller must hold the RCU
+ * read lock, or a mapping count on the region, for as long as it uses
+ * the result.
+ *
+ * Return: the region or NULL.
+ */
+static inline struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua,
+						 u64 size)
+{
+	/*
+	 * A caller holding a mapping count instead of the RCU read lock
+	 * looks up within the region it holds: while the tree holds one
+	 * region, @sole is that region.
+	 */
+	struct vs_region *r = rcu_dereference_raw(vmm->sole);
+
+	if (!r)
+		r = mtree_load(&vmm->regions, ua);
+	if (!r || ua < r->ua || ua + size < ua || ua + size > r->ua + r->size)
+		return NULL;
+	return r;
+}
+
+/**
+ * vs_region_map_add() - count @n TCEs about to map @r, at once.
+ * @r: a region found by vs_region_lookup()
+ * @n: how many
+ *
+ * As @n calls of vs_region_map_get(), in one atomic operation: a map
+ * takes the counts of a run of TCEs in one region before it sets them,
+ * and gives back with vs_region_map_sub() those it does not set.
+ * Never sleeps.
+ *
+ * Return: false when no container registers the region.
+ */
+static inline bool vs_region_map_add(struct vs_region *r, unsigned long n)
+{
+	s64 v = atomic64_read(&r->mapped);
+
+	do {
+		if (v < VS_REGISTERED)
+			return false;
+	} while (!atomic64_try_cmpxchg(&r->mapped, &v, v + n));
+	return true;
+}
+
+/**
+ * vs_region_map_sub() - @n TCEs mapping @r are gone (or were never set).
+ * @r: the region
+ * @n: how many
+ *
+ * Never sleeps.
+ */
+static inline void vs_region_map_sub(struct vs_region *r, unsigned long n)
+{
+	WARN_ON(atomic64_sub_return(n, &r->mapped) < 0);
+}
 
 /* vs_window.c */
 struct vs_window *vs_window_find(struct vs_container *c, u64 iova);
@@ -165,6 +233,7 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 	    u64 size, enum dma_data_direction dir);
 long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size);
+void vs_v1_purge(struct vs_container *c, bool all);
 
 /* vs_hcall.c */
 void vs_hcall_sync(struct vs_container *c);
@@ -176,7 +245,37 @@ extern const struct vfio_iommu_driver_ops vs_driver_ops;
 /* vfio_spapr_main.c */
 bool vs_container_admit(void);
 void vs_container_gone(void);
-long vs_copy_arg(void *dst, unsigned long arg, size_t minsz, u32 flags_ok);
+
+/* ioctl arguments */
+/**
+ * vs_copy_arg() - copy in an ioctl argument and check its header.
+ * @dst: the argument structure
+ * @arg: user pointer
+ * @minsz: bytes the caller needs
+ * @flags_ok: the flags the ioctl accepts
+ *
+ * Every sPAPR container argument starts with __u32 argsz, __u32 flags.
+ * Inlined: each caller's @minsz is a constant, so the copy needs no
+ * run-time object size check (MAP_DMA and UNMAP_DMA are hot).
+ *
+ * Return: 0; -EFAULT; -EINVAL when argsz is short of @minsz or a flag
+ * outside @flags_ok is set.
+ */
+static __always_inline long vs_copy_arg(void *dst, unsigned long arg,
+					size_t minsz, u32 flags_ok)
+{
+	struct {
+		u32 argsz;
+		u32 flags;
+	} hdr;
+
+	if (copy_from_user(dst, (void __user *)arg, minsz))
+		return -EFAULT;
+	memcpy(&hdr, dst, sizeof(hdr));
+	if (hdr.argsz < minsz || hdr.flags & ~flags_ok)
+		return -EINVAL;
+	return 0;
+}
 
 /* vs_eeh.c */
 long vs_eeh_check_extension(unsigned long arg);

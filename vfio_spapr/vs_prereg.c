@@ -475,34 +475,6 @@ void vs_orphans_reap(struct vs_mm *vmm)
 }
 
 /**
- * vs_region_lookup() - the registered region holding [ua, ua + size).
- * @vmm: the registry
- * @ua: user address
- * @size: bytes that must lie in the same region
- *
- * Never sleeps: one RCU maple-tree walk. The caller must hold the RCU
- * read lock, or a mapping count on the region, for as long as it uses
- * the result.
- *
- * Return: the region or NULL.
- */
-struct vs_region *vs_region_lookup(struct vs_mm *vmm, u64 ua, u64 size)
-{
-	/*
-	 * A caller holding a mapping count instead of the RCU read lock
-	 * looks up within the region it holds: while the tree holds one
-	 * region, @sole is that region.
-	 */
-	struct vs_region *r = rcu_dereference_raw(vmm->sole);
-
-	if (!r)
-		r = mtree_load(&vmm->regions, ua);
-	if (!r || ua < r->ua || ua + size < ua || ua + size > r->ua + r->size)
-		return NULL;
-	return r;
-}
-
-/**
  * vs_region_map_get() - count a TCE mapping @r.
  * @r: a region found by vs_region_lookup()
  *

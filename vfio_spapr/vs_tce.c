@@ -9,18 +9,30 @@
  * distinct page the live TCEs hold, so VmLck follows what is pinned
  * whether the TCEs are smaller than a page (4K TCEs on 64K pages: one
  * page for all the TCEs in it) or larger (a hugetlb page: every page the
- * TCE reaches). v2 maps only preregistered memory, already pinned and
+ * TCE reaches). Its two records keep their tree nodes when an entry
+ * goes (the entry stays, as a stale one): a map and unmap of the same
+ * range would otherwise allocate and free (through RCU) a chain of nodes
+ * on every call; the stale entries are dropped once there are more than
+ * VS_V1_STALE_MAX of them, and at the container's end.
+ * v2 maps only preregistered memory, already pinned and
  * charged, translated by the real-mode core, and counts every TCE on its
  * region so that the region cannot be unregistered under it.
  *
- * A map never overwrites a live TCE: the range is checked first and the
- * call fails with -EBUSY, leaving the table as it was. A map that fails
- * half way clears what it set.
+ * A map never overwrites a live TCE, and pays for that without a scan
+ * of the range first: each TCE is checked as it is set, in the record
+ * the exchange updates anyway (v1 inserts into its TCE record, which
+ * fails on a live entry; v2 reads the user-address slot it is about to
+ * write, under the TCE lock). A map that meets a live TCE, or fails
+ * otherwise half way, clears what it set and returns with the table as
+ * it was. The work is bounded by what the user pinned: v1 pins each page
+ * first, v2 finds each TCE's preregistered region (one lookup per region
+ * the range crosses, whose TCEs are counted on it at once) before
+ * setting it, so a map of unregistered memory stops at its first TCE
+ * whatever the size of the window.
  *
  * Guest hcalls (vs_hcall.c) may set and clear TCEs of a v2 window at the
- * same time: each TCE's exchange and its bookkeeping are done under the
- * container's TCE spinlock, and a TCE a guest set between the check and
- * the exchange is let go like any other old TCE.
+ * same time: each TCE's check, exchange and bookkeeping are done under
+ * the container's TCE spinlock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,6 +67,15 @@ static int vs_v1_settle(struct vs_container *c, unsigned long want)
 	return ret;
 }
 
+/*
+ * v1: stale entries (value 0, see the top of the file) kept at most.
+ * Their tree nodes stay allocated: at worst (every stale entry in a node
+ * of its own) about 600 bytes each, accounted to the user's memory
+ * cgroup, that is 20 MiB for 32768; a range of 64 MiB in 4K pages makes
+ * 2 x 16384 of them, and maps again without allocating.
+ */
+#define VS_V1_STALE_MAX	32768
+
 /* v1: the key of a TCE in v1_tces: its bus address in 4K units. */
 static unsigned long vs_v1_key(struct vs_window *w, unsigned long entry)
 {
@@ -71,8 +92,9 @@ static unsigned long vs_v1_span(struct vs_window *w)
 
 /*
  * v1: one TCE fewer holds each page of [pfn, pfn + n); a page no TCE
- * holds any more leaves v1_held (the charge follows at the next settle).
- * Never sleeps: the slots exist, so storing allocates nothing.
+ * holds any more leaves v1_held, its entry stale (the charge follows at
+ * the next settle). One walk of the tree per page. Never sleeps: the
+ * entries exist, so storing allocates nothing.
  */
 static void vs_v1_release(struct vs_container *c, unsigned long pfn,
 			  unsigned long n)
@@ -80,72 +102,191 @@ static void vs_v1_release(struct vs_container *c, unsigned long pfn,
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
-		void *v = xa_load(&c->v1_pages, pfn + i);
-		unsigned long held = v ? xa_to_value(v) : 0;
+		XA_STATE(xas, &c->v1_pages, pfn + i);
+		unsigned long held;
 
-		if (WARN_ON_ONCE(!held))
-			continue;
+		xas_lock(&xas);
+		held = xa_to_value(xas_load(&xas));
+		if (!WARN_ON_ONCE(!held))
+			xas_store(&xas, xa_mk_value(held - 1));
+		xas_unlock(&xas);
 		if (held == 1) {
-			xa_erase(&c->v1_pages, pfn + i);
 			c->v1_held--;
-		} else {
-			xa_store(&c->v1_pages, pfn + i, xa_mk_value(held - 1),
-				 GFP_ATOMIC);
+			c->v1_stale++;
 		}
 	}
 }
 
 /*
- * v1: record that the TCE at @entry holds the pages from @pfn; a page
+ * v1: one TCE more holds the page @pfn, in one walk of the tree; a page
  * new to the container is charged (from what vs_map() charged ahead, or
  * now). Sleeps; not under the TCE lock.
+ */
+static int vs_v1_page_get(struct vs_container *c, unsigned long pfn)
+{
+	XA_STATE(xas, &c->v1_pages, pfn);
+	unsigned long held;
+	void *v;
+	int ret;
+
+	for (;;) {
+		xas_lock(&xas);
+		v = xas_load(&xas);
+		held = xa_to_value(v);
+		if (!held && c->v1_held == c->v1_charged) {
+			/* More pages than vs_map() counted (the user remapped). */
+			xas_unlock(&xas);
+			ret = vs_v1_settle(c, c->v1_charged + 1);
+			if (ret) {
+				/* frees a node a retry allocated */
+				xas_nomem(&xas, GFP_KERNEL_ACCOUNT);
+				return ret;
+			}
+			xas_reset(&xas);
+			continue;
+		}
+		xas_store(&xas, xa_mk_value(held + 1));
+		xas_unlock(&xas);
+		if (!xas_nomem(&xas, GFP_KERNEL_ACCOUNT))
+			break;
+	}
+	ret = xas_error(&xas);
+	if (!ret && !held) {
+		c->v1_held++;
+		/* a stale entry taken again */
+		if (v)
+			c->v1_stale--;
+	}
+	return ret;
+}
+
+/*
+ * v1: record that the TCE at @entry holds the pages from @pfn (stored
+ * as pfn + 1: 0 is a stale entry). The record is written first, in one
+ * walk that also checks it: -EBUSY when the TCE is live (ours), which is
+ * the map's check for a live TCE, at the cost of the store it does
+ * anyway. Sleeps; not under the TCE lock.
  */
 static int vs_v1_hold(struct vs_container *c, struct vs_window *w,
 		      unsigned long entry, unsigned long pfn)
 {
+	XA_STATE(xas, &c->v1_tces, vs_v1_key(w, entry));
 	unsigned long n = vs_v1_span(w), i;
-	int ret = 0;
+	void *v;
+	int ret;
 
+	do {
+		xas_lock(&xas);
+		v = xas_load(&xas);
+		if (!xa_to_value(v))
+			xas_store(&xas, xa_mk_value(pfn + 1));
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+	ret = xas_error(&xas);
+	if (!ret && xa_to_value(v))
+		ret = -EBUSY;
+	if (ret)
+		return ret;
+	if (v)
+		c->v1_stale--;
 	for (i = 0; i < n; i++) {
-		void *v = xa_load(&c->v1_pages, pfn + i);
-		unsigned long held = v ? xa_to_value(v) : 0;
-
-		if (!held && c->v1_held == c->v1_charged) {
-			/* More pages than vs_map() counted (the user remapped). */
-			ret = vs_v1_settle(c, c->v1_charged + 1);
-			if (ret)
-				break;
-		}
-		ret = xa_err(xa_store(&c->v1_pages, pfn + i,
-				      xa_mk_value(held + 1), GFP_KERNEL_ACCOUNT));
+		ret = vs_v1_page_get(c, pfn + i);
 		if (ret)
 			break;
-		if (!held)
-			c->v1_held++;
 	}
-	if (!ret)
-		ret = xa_err(xa_store(&c->v1_tces, vs_v1_key(w, entry),
-				      xa_mk_value(pfn), GFP_KERNEL_ACCOUNT));
-	else
-		n = i;
-	if (ret)
-		vs_v1_release(c, pfn, n);
+	if (ret) {
+		vs_v1_release(c, pfn, i);
+		xa_store(&c->v1_tces, vs_v1_key(w, entry), xa_mk_value(0), 0);
+		c->v1_stale++;
+	}
 	return ret;
 }
 
-/* v1: the TCE at @entry is gone: let go of the page it pinned. */
-static void vs_v1_unuse(struct vs_container *c, struct vs_window *w,
+/*
+ * v1: the TCE at @entry is gone: let go of the page it pinned, if our
+ * record says it held one (one walk: the record is read and made stale
+ * in place). Never sleeps.
+ *
+ * Return: whether it held one.
+ */
+static bool vs_v1_unuse(struct vs_container *c, struct vs_window *w,
 			unsigned long entry)
 {
-	void *v = xa_erase(&c->v1_tces, vs_v1_key(w, entry));
+	XA_STATE(xas, &c->v1_tces, vs_v1_key(w, entry));
 	unsigned long pfn;
 
-	if (WARN_ON_ONCE(!v))
-		return;
-	pfn = xa_to_value(v);
+	xas_lock(&xas);
+	pfn = xa_to_value(xas_load(&xas));
+	if (pfn)
+		xas_store(&xas, xa_mk_value(0));
+	xas_unlock(&xas);
+	if (!pfn)
+		return false;
+	pfn--;
+	c->v1_stale++;
 	vs_v1_release(c, pfn, vs_v1_span(w));
 	unpin_user_page(pfn_to_page(pfn));
 	atomic64_dec(&vs_stats.pinned_pages);
+	return true;
+}
+
+/*
+ * The slot of @entry, given @prev, the slot of @entry - 1 (or NULL),
+ * without a walk of the table's levels when both lie in one page of
+ * the user view: our shadow is one array, and a platform's view
+ * (it_userspace: powernv's, the only one) is laid out as its hardware
+ * table, it_level_size entries to a leaf (pnv_tce()). NULL: ask
+ * vs_ua_slot().
+ */
+static __be64 *vs_slot_next(struct vs_window *w, unsigned long entry,
+			    __be64 *prev)
+{
+	struct iommu_table *tbl = w->tbl;
+
+	if (!prev)
+		return NULL;
+	if (w->ua_shadow)
+		return prev + 1;
+	if (tbl->it_userspace &&
+	    ((entry - tbl->it_offset) & (tbl->it_level_size - 1)))
+		return prev + 1;
+	return NULL;
+}
+
+/* v1: drop the stale entries of one record, and their nodes. */
+static void vs_v1_purge_xa(struct xarray *xa)
+{
+	XA_STATE(xas, xa, 0);
+	void *v;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, v, ULONG_MAX) {
+		if (!xa_to_value(v))
+			xas_store(&xas, NULL);
+		if (need_resched()) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
+	}
+	xas_unlock(&xas);
+}
+
+/**
+ * vs_v1_purge() - drop the stale entries of a v1 container's records.
+ * @c: the container (lock held)
+ * @all: all of them; else only when there are more than VS_V1_STALE_MAX
+ *
+ * Sleeps.
+ */
+void vs_v1_purge(struct vs_container *c, bool all)
+{
+	if (!c->v1_stale || (!all && c->v1_stale <= VS_V1_STALE_MAX))
+		return;
+	vs_v1_purge_xa(&c->v1_tces);
+	vs_v1_purge_xa(&c->v1_pages);
+	c->v1_stale = 0;
 }
 
 /*
@@ -162,7 +303,7 @@ bool vs_tce_was_live(struct vs_container *c, struct vs_window *w,
 	__be64 *slot;
 
 	if (!c->v2)
-		return xa_load(&c->v1_tces, vs_v1_key(w, entry));
+		return xa_to_value(xa_load(&c->v1_tces, vs_v1_key(w, entry)));
 	slot = vs_ua_slot(w, entry, false);
 	return slot && *slot;
 }
@@ -178,7 +319,7 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 	atomic64_inc(&vs_stats.tces_cleared);
 	w->live--;
 	if (!c->v2) {
-		vs_v1_unuse(c, w, entry);
+		WARN_ON_ONCE(!vs_v1_unuse(c, w, entry));
 		return;
 	}
 	slot = vs_ua_slot(w, entry, false);
@@ -193,6 +334,42 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 	*slot = 0;
 }
 
+/*
+ * v2 unmap: the region counts of the TCEs cleared so far, given back at
+ * once per region (a run of TCEs mostly maps one). While counts are
+ * pending the region cannot go, so @r needs no RCU between TCEs.
+ */
+struct vs_puts {
+	struct vs_region *r;
+	unsigned long n;
+};
+
+static void vs_puts_flush(struct vs_puts *p)
+{
+	if (p->n)
+		vs_region_map_sub(p->r, p->n);
+	p->n = 0;
+}
+
+/* v2: the TCE that mapped @ua (size 1 << @shift) is gone; TCE lock held. */
+static void vs_v2_gone(struct vs_container *c, struct vs_puts *p, u64 ua,
+		       unsigned int shift)
+{
+	struct vs_region *r = p->r;
+
+	if (!p->n || ua < r->ua || ua + (1ULL << shift) > r->ua + r->size) {
+		vs_puts_flush(p);
+		rcu_read_lock();
+		r = vs_region_lookup(c->vmm, ua, 1ULL << shift);
+		rcu_read_unlock();
+		/* The TCE's own count keeps the region: no RCU needed after. */
+		if (WARN_ON_ONCE(!r))
+			return;
+		p->r = r;
+	}
+	p->n++;
+}
+
 /**
  * vs_unmap() - clear the TCEs of [iova, iova + size) in @w.
  * @c: the container (lock held)
@@ -205,9 +382,12 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 {
 	struct iommu_table *tbl = w->tbl;
-	unsigned long first = iova >> tbl->it_page_shift;
-	unsigned long last = first + (size >> tbl->it_page_shift);
-	unsigned long entry, steps = 0, run = 0, nrun = 0;
+	unsigned int shift = tbl->it_page_shift;
+	unsigned long first = iova >> shift;
+	unsigned long last = first + (size >> shift);
+	unsigned long entry, steps = 0, run = 0, nrun = 0, cleared = 0;
+	struct vs_puts puts = { NULL, 0 };
+	__be64 *slot = NULL;
 
 	/* Each TCE is an hcall on pseries: a table with none live is done. */
 	for (entry = first; entry < last && w->live; entry++) {
@@ -215,22 +395,33 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 		unsigned long hpa = 0;
 
 		/* A window may have 2^32 entries: skipped ones count too. */
-		if (!(++steps & 0xfff))
+		if (unlikely(!(++steps & 0xfff)))
 			cond_resched();
 		/*
 		 * v2 fills the user view of a multi-level table with its
 		 * hardware twin: a missing level of one is missing in both.
 		 */
-		if (c->v2 && !w->ua_shadow && tbl->it_indirect_levels &&
-		    !vs_ua_slot(w, entry, false)) {
-			entry |= tbl->it_level_size - 1;
-			continue;
+		if (c->v2) {
+			slot = vs_slot_next(w, entry, slot) ?:
+			       vs_ua_slot(w, entry, false);
+			if (!slot && !w->ua_shadow && tbl->it_indirect_levels) {
+				entry |= tbl->it_level_size - 1;
+				continue;
+			}
 		}
 		spin_lock(&c->tce_lock);
-		if (iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir))
+		if (iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir)) {
 			dir = DMA_NONE;
-		else if (vs_tce_was_live(c, w, entry, dir))
-			vs_tce_gone(c, w, entry, hpa);
+		} else if (c->v2 && slot && *slot) {
+			/* Ours: our record, not @dir, says so (vs_tce_was_live()) */
+			vs_v2_gone(c, &puts, be64_to_cpu(*slot), shift);
+			*slot = 0;
+			w->live--;
+			cleared++;
+		} else if (!c->v2 && vs_v1_unuse(c, w, entry)) {
+			w->live--;
+			cleared++;
+		}
 		spin_unlock(&c->tce_lock);
 		if (dir == DMA_NONE)
 			continue;
@@ -252,132 +443,221 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	 */
 	if (nrun)
 		iommu_tce_kill(tbl, run, nrun);
+	vs_puts_flush(&puts);
+	atomic64_add(cleared, &vs_stats.tces_cleared);
 	/* Only gives back: cannot fail. */
-	if (!c->v2)
+	if (!c->v2) {
 		vs_v1_settle(c, c->v1_held);
+		vs_v1_purge(c, false);
+	}
 	atomic64_inc(&vs_stats.unmaps);
 	return 0;
 }
 
-/*
- * v1: pin the page behind @ua and record it for the TCE at @entry. The
- * TCE may not be larger than what the page can back (a hugetlb page,
- * physically aligned like @ua: srm_page_tce_shift()).
- */
-static long vs_v1_use(struct vs_container *c, struct vs_window *w,
-		      unsigned long entry, u64 ua, enum dma_data_direction dir,
-		      unsigned long *hpa)
+/* A map's progress: every 4096 TCEs, reschedule, and stop when killed. */
+static inline long vs_map_step(unsigned long i)
 {
+	if (likely(!i || i & 0xfff))
+		return 0;
+	cond_resched();
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
+
+/*
+ * Set the TCE at @entry to @hpa, @dir (its check done); on return they
+ * hold the old TCE. TCE lock held.
+ */
+static long vs_tce_set(struct vs_container *c, struct iommu_table *tbl,
+		       unsigned long entry, unsigned long *hpa,
+		       enum dma_data_direction *dir)
+{
+	long ret = iommu_tce_xchg_no_kill(c->mm, tbl, entry, hpa, dir);
+
+	if (ret)
+		pr_err_ratelimited("TCE %lx of table at %llx refused: %ld\n",
+				   entry, (u64)tbl->it_offset << tbl->it_page_shift,
+				   ret);
+	return ret;
+}
+
+/* v1: pages pinned ahead, a batch at a time, when a TCE is one page. */
+#define VS_V1_BATCH	16
+
+struct vs_pins {
+	struct page *page[VS_V1_BATCH];
+	unsigned int next;
+	unsigned int n;
+};
+
+/*
+ * v1: the page behind @ua, pinned for one TCE: from the batch, pinning
+ * the next @left pages (at most VS_V1_BATCH) when it is used up, which
+ * only a TCE of one page does (@batch); a TCE smaller than a page pins
+ * its page once per TCE, as each holds its own pin.
+ */
+static struct page *vs_v1_pin(struct vs_pins *p, u64 ua, unsigned long left,
+			      bool batch, unsigned int flags)
+{
+	int got;
+
+	if (p->next == p->n) {
+		got = pin_user_pages_fast(ua & PAGE_MASK,
+					  batch ? min_t(unsigned long, left, VS_V1_BATCH) : 1,
+					  flags, p->page);
+		if (got <= 0)
+			return NULL;
+		p->next = 0;
+		p->n = got;
+	}
+	return p->page[p->next++];
+}
+
+/* v1: unpin what vs_v1_pin() pinned ahead and no TCE took. */
+static void vs_v1_pins_drop(struct vs_pins *p)
+{
+	if (p->next < p->n)
+		unpin_user_pages(p->page + p->next, p->n - p->next);
+	p->next = p->n;
+}
+
+/*
+ * v1: map @n TCEs from @first, pinning each page and recording it;
+ * @done counts the TCEs set. The TCE may not be larger than what the
+ * page can back (a hugetlb page, physically aligned like @ua:
+ * srm_page_tce_shift()).
+ */
+static long vs_v1_map(struct vs_container *c, struct vs_window *w,
+		      unsigned long first, unsigned long n, u64 ua,
+		      enum dma_data_direction dir, unsigned long *done)
+{
+	struct iommu_table *tbl = w->tbl;
+	unsigned int shift = tbl->it_page_shift;
 	unsigned int flags = FOLL_LONGTERM;
-	struct page *page;
-	long ret;
+	struct vs_pins pins = { .next = 0, .n = 0 };
+	unsigned long i, pinned = 0;
+	long ret = 0;
 
 	if (dir != DMA_TO_DEVICE)
 		flags |= FOLL_WRITE;
-	if (pin_user_pages_fast(ua & PAGE_MASK, 1, flags, &page) != 1)
-		return -EFAULT;
-	if (srm_page_tce_shift(page, ua) < w->tbl->it_page_shift) {
-		unpin_user_page(page);
-		return -EPERM;
+	for (i = 0; i < n; i++, ua += 1ULL << shift) {
+		enum dma_data_direction old = dir;
+		unsigned long entry = first + i, hpa;
+		struct page *page;
+
+		ret = vs_map_step(i);
+		if (ret)
+			break;
+		page = vs_v1_pin(&pins, ua, n - i, shift == PAGE_SHIFT, flags);
+		if (!page) {
+			ret = -EFAULT;
+			break;
+		}
+		if (srm_page_tce_shift(page, ua) < shift)
+			ret = -EPERM;
+		else
+			ret = vs_v1_hold(c, w, entry, page_to_pfn(page));
+		if (ret) {
+			unpin_user_page(page);
+			break;
+		}
+		/* held by the record: vs_v1_unuse() counts it off */
+		pinned++;
+		hpa = page_to_phys(page) + (ua & ~PAGE_MASK);
+		spin_lock(&c->tce_lock);
+		ret = vs_tce_set(c, tbl, entry, &hpa, &old);
+		/*
+		 * Live but not ours (ours are in our record): the stock KVM
+		 * handler set it from memory it preregistered. Put it back
+		 * and refuse, as for a TCE of ours. Should putting it back
+		 * fail, ours stays: it is recorded, and the other one was
+		 * never ours to give back.
+		 */
+		if (!ret && old != DMA_NONE &&
+		    !iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &old))
+			ret = -EBUSY;
+		if (ret) {
+			spin_unlock(&c->tce_lock);
+			/* Never set: give back only what this TCE took. */
+			vs_v1_unuse(c, w, entry);
+			break;
+		}
+		w->live++;
+		spin_unlock(&c->tce_lock);
 	}
-	ret = vs_v1_hold(c, w, entry, page_to_pfn(page));
-	if (ret) {
-		unpin_user_page(page);
-		return ret;
-	}
-	atomic64_inc(&vs_stats.pinned_pages);
-	*hpa = page_to_phys(page) + (ua & ~PAGE_MASK);
-	return 0;
-}
-
-/* v2: translate preregistered @ua and count the TCE on its region. */
-static long vs_v2_use(struct vs_container *c, unsigned int shift, u64 ua,
-		      unsigned long *hpa, struct vs_region **region)
-{
-	struct vs_region *r;
-	u64 pa;
-	int ret;
-
-	rcu_read_lock();
-	r = vs_region_lookup(c->vmm, ua, 1ULL << shift);
-	if (r && !vs_region_map_get(r))
-		r = NULL;
-	rcu_read_unlock();
-	if (!r)
-		return -EINVAL;
-	ret = srm_region_ua_to_hpa(c->core, r->srm, ua, shift, &pa);
-	if (ret) {
-		vs_region_map_put(r);
-		return -EINVAL;
-	}
-	*hpa = pa;
-	*region = r;
-	return 0;
-}
-
-/*
- * v2: is all of [ua, ua + size) preregistered? One lookup per region the
- * range crosses; what follows (the busy walk, the map) is then bounded by
- * memory the user has pinned, not by the size of the window.
- */
-static bool vs_v2_registered(struct vs_container *c, u64 ua, u64 size)
-{
-	u64 end = ua + size;
-	bool ok = end > ua;
-
-	rcu_read_lock();
-	while (ok && ua < end) {
-		struct vs_region *r = vs_region_lookup(c->vmm, ua, 1);
-
-		ok = r;
-		if (r)
-			ua = r->ua + r->size;
-	}
-	rcu_read_unlock();
-	return ok;
+	vs_v1_pins_drop(&pins);
+	atomic64_add(pinned, &vs_stats.pinned_pages);
+	*done = i;
+	return ret;
 }
 
 /*
- * Is a TCE of ours live in [first, first + n)? Asks our records, as
- * vs_tce_was_live() does: v1 looks its record up (a tree search), v2 reads
- * its user-address view, skipping the levels never filled and
- * rescheduling as it goes (the range may be a whole window of 2^32
- * entries, and on pseries a hardware read would be an hcall each).
- *
- * Return: 0, -EBUSY, or -EINTR when the caller was killed meanwhile.
+ * v2: map @n TCEs from @first, each translated through its preregistered
+ * region; @done counts the TCEs set. The region of a run of TCEs is
+ * looked up once, and the run counted on it at once: the counts are
+ * taken before any of its TCEs is set, and what is left of them given
+ * back when the map stops early.
  */
-static long vs_range_busy(struct vs_container *c, struct vs_window *w,
-			  unsigned long first, unsigned long n)
+static long vs_v2_map(struct vs_container *c, struct vs_window *w,
+		      unsigned long first, unsigned long n, u64 ua,
+		      enum dma_data_direction dir, unsigned long *done)
 {
 	struct iommu_table *tbl = w->tbl;
-	unsigned long entry, steps = 0;
+	unsigned int shift = tbl->it_page_shift;
+	unsigned long i, counted = 0;
+	struct vs_region *r = NULL;
+	__be64 *slot = NULL;
+	long ret = 0;
 
-	if (!w->live)
-		return 0;
-	if (!c->v2) {
-		unsigned long key = vs_v1_key(w, first);
+	for (i = 0; i < n; i++, ua += 1ULL << shift) {
+		enum dma_data_direction old = dir;
+		unsigned long entry = first + i, hpa;
+		u64 pa;
 
-		return xa_find(&c->v1_tces, &key, vs_v1_key(w, first + n) - 1,
-			       XA_PRESENT) ? -EBUSY : 0;
-	}
-	for (entry = first; entry < first + n; entry++) {
-		__be64 *slot;
+		ret = vs_map_step(i);
+		if (ret)
+			break;
+		if (!counted) {
+			unsigned long run = 0;
 
-		if (!(++steps & 0xfff)) {
-			cond_resched();
-			if (fatal_signal_pending(current))
-				return -EINTR;
+			rcu_read_lock();
+			r = vs_region_lookup(c->vmm, ua, 1ULL << shift);
+			if (r)
+				run = min_t(u64, n - i, (r->ua + r->size - ua) >> shift);
+			if (r && !vs_region_map_add(r, run))
+				r = NULL;
+			rcu_read_unlock();
+			if (!r) {
+				ret = -EINVAL;
+				break;
+			}
+			counted = run;
 		}
-		slot = vs_ua_slot(w, entry, false);
+		if (srm_region_ua_to_hpa(c->core, r->srm, ua, shift, &pa)) {
+			ret = -EINVAL;
+			break;
+		}
+		slot = vs_slot_next(w, entry, slot) ?: vs_ua_slot(w, entry, true);
 		if (!slot) {
-			if (!w->ua_shadow && tbl->it_indirect_levels)
-				entry |= tbl->it_level_size - 1;
-			continue;
+			ret = -ENOMEM;
+			break;
 		}
-		if (*slot)
-			return -EBUSY;
+		spin_lock(&c->tce_lock);
+		/* Live (ours, or a guest's through vs_hcall.c): refused. */
+		hpa = pa;
+		ret = *slot ? -EBUSY : vs_tce_set(c, tbl, entry, &hpa, &old);
+		if (ret) {
+			spin_unlock(&c->tce_lock);
+			break;
+		}
+		*slot = cpu_to_be64(ua);
+		w->live++;
+		spin_unlock(&c->tce_lock);
+		counted--;
 	}
-	return 0;
+	if (counted)
+		vs_region_map_sub(r, counted);
+	*done = i;
+	return ret;
 }
 
 /* v1: base pages [ua, ua + size) can pin at most: charged ahead. */
@@ -386,21 +666,6 @@ static unsigned long vs_v1_pages(struct vs_window *w, u64 ua, u64 size)
 	if (w->tbl->it_page_shift >= PAGE_SHIFT)
 		return size >> PAGE_SHIFT;
 	return (PAGE_ALIGN(ua + size) - (ua & PAGE_MASK)) >> PAGE_SHIFT;
-}
-
-/*
- * v1: the TCE just replaced at @entry was live but not ours (ours were
- * checked in our record): the stock KVM handler set it from memory it
- * preregistered. Put it back (@hpa, @old) and refuse, as for a TCE of
- * ours. Should putting it back fail, ours stays: it is recorded, and the
- * other one was never ours to give back.
- */
-static long vs_v1_foreign(struct vs_container *c, struct iommu_table *tbl,
-			  unsigned long entry, unsigned long hpa,
-			  enum dma_data_direction old)
-{
-	return iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &old) ?
-	       0 : -EBUSY;
 }
 
 /**
@@ -413,7 +678,7 @@ static long vs_v1_foreign(struct vs_container *c, struct iommu_table *tbl,
  * @dir: what the device may do
  *
  * Return: 0; -EBUSY when a TCE of the range is live; -EINTR when killed
- * while checking a large range; -EFAULT (v1) for
+ * while mapping a large range; -EFAULT (v1) for
  * memory that cannot be pinned (as asked: a read-only mapping cannot be
  * mapped for the device to write); -EINVAL (v2) for memory that is not
  * preregistered or whose pages are smaller than a TCE; -EPERM (v1) for
@@ -425,67 +690,22 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 {
 	struct iommu_table *tbl = w->tbl;
 	unsigned int shift = tbl->it_page_shift;
-	unsigned long first = iova >> shift, n = size >> shift, i;
-	long ret = 0;
+	unsigned long first = iova >> shift, n = size >> shift, done;
+	long ret;
 
-	if (c->v2 && !vs_v2_registered(c, ua, size))
-		return -EINVAL;
-	ret = vs_range_busy(c, w, first, n);
-	if (ret)
-		return ret;
-	/* Charged before anything is pinned; the surplus goes back below. */
-	if (!c->v2) {
+	if (c->v2) {
+		ret = vs_v2_map(c, w, first, n, ua, dir, &done);
+	} else {
+		/* Charged before anything is pinned; the surplus goes back below. */
 		ret = vs_v1_settle(c, c->v1_held + vs_v1_pages(w, ua, size));
 		if (ret)
 			return ret;
+		ret = vs_v1_map(c, w, first, n, ua, dir, &done);
 	}
-	for (i = 0; i < n; i++, ua += 1ULL << shift) {
-		enum dma_data_direction old = dir;
-		struct vs_region *r = NULL;
-		unsigned long hpa;
-		__be64 *slot = NULL;
-
-		if (c->v2) {
-			slot = vs_ua_slot(w, first + i, true);
-			if (!slot) {
-				ret = -ENOMEM;
-				break;
-			}
-			ret = vs_v2_use(c, shift, ua, &hpa, &r);
-		} else {
-			ret = vs_v1_use(c, w, first + i, ua, dir, &hpa);
-		}
-		if (ret)
-			break;
-		spin_lock(&c->tce_lock);
-		ret = iommu_tce_xchg_no_kill(c->mm, tbl, first + i, &hpa, &old);
-		if (ret)
-			pr_err_ratelimited("TCE %lx of table at %llx refused: %ld\n",
-					   first + i, (u64)tbl->it_offset << shift,
-					   ret);
-		else if (!c->v2 && old != DMA_NONE)
-			ret = vs_v1_foreign(c, tbl, first + i, hpa, old);
-		if (ret) {
-			spin_unlock(&c->tce_lock);
-			/* Never set: give back only what this TCE took. */
-			if (c->v2)
-				vs_region_map_put(r);
-			else
-				vs_v1_unuse(c, w, first + i);
-			break;
-		}
-		/* Free when checked: only a guest hcall can have set it since. */
-		if (c->v2 && vs_tce_was_live(c, w, first + i, old))
-			vs_tce_gone(c, w, first + i, hpa);
-		atomic64_inc(&vs_stats.tces_set);
-		w->live++;
-		if (c->v2)
-			*slot = cpu_to_be64(ua);
-		spin_unlock(&c->tce_lock);
-	}
+	atomic64_add(done, &vs_stats.tces_set);
 	if (ret) {
 		/* Clears what was set and settles the v1 charge. */
-		vs_unmap(c, w, iova, i << shift);
+		vs_unmap(c, w, iova, done << shift);
 		return ret;
 	}
 	if (!c->v2)
