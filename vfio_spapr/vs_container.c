@@ -32,8 +32,8 @@ static void *vs_open(unsigned long arg)
 	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->regs);
-	xa_init(&c->v1_tces);
-	xa_init(&c->v1_pages);
+	xa_init_flags(&c->v1_tces, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&c->v1_pages, XA_FLAGS_ACCOUNT);
 	c->v2 = arg == VFIO_SPAPR_TCE_v2_IOMMU;
 	c->core = srm_core_get();
 	atomic64_inc(&vs_stats.containers);
