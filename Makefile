@@ -46,12 +46,27 @@ FETCH	:=
 endif
 
 # Debian 13's kernels: the module build runs inside the trixie build root.
-# Debian's sparse (0.6.4) cannot parse __typeof_unqual__, which 7.x's
-# headers use everywhere: read as __typeof__ for the checker only, so C=1/2
-# still checks our code (it then trips only on 7.x's MODULE_* macros).
+# Their headers need a newer sparse than Debian's 0.6.4 (the only one in
+# Debian 12 and 13), in two places; each define below hands sparse alone
+# (CF, never the compiler) the plain C it can parse, and the compiler
+# still builds and checks the original:
+#  - compiler_types.h defines USE_TYPEOF_UNQUAL whenever __CHECKER__ is
+#    set, so READ_ONCE() and everything below it use __typeof_unqual__,
+#    which 0.6.4 does not know ("Expected ; at end of declaration"). Read
+#    as __typeof__: sparse then keeps qualifiers the kernel drops, which
+#    could give a false finding (we would see it), not hide a real one.
+#  - MODULE_INFO() (moduleparam.h) opens with static_assert(sizeof(info)
+#    - 1 == __builtin_strlen(info)), which 0.6.4 does not fold into a
+#    constant: "error: bad constant expression" on every MODULE_* line, and
+#    after its first error in a file sparse prints no more warnings there,
+#    so the file went unchecked. For the checker __builtin_strlen(s) is
+#    sizeof(s) - 1, exact for the string literals MODULE_INFO passes; gcc
+#    still makes the embedded-NUL check.
+# Documentation/kernels-7.rst shows a __user dereference caught with them
+# (and missed without) in a file with MODULE_* lines.
 ifneq ($(filter 7 7-%,$(KERNEL)),)
 INROOT	:= bash $(TOP)/scripts/in-buildroot.sh
-KCF	:= CF="-D__typeof_unqual__=__typeof__ $(CF)"
+KCF	:= CF="-D__typeof_unqual__=__typeof__ '-D__builtin_strlen(s)=(sizeof(s)-1)' $(CF)"
 endif
 
 SRC_DIRS := include realmode kvm_tce vfio_spapr

@@ -41,6 +41,9 @@ needs=(
 	# The kernel's kselftest lib.mk installs with rsync.
 	"rsync rsync"
 	"/usr/share/keyrings/debian-archive-keyring.gpg debian-archive-keyring"
+	# The trixie build root the 7.x kernels' modules are built in
+	# (scripts/lib/buildroot.sh; make check builds for them).
+	"debootstrap debootstrap"
 )
 
 missing=()

@@ -20,21 +20,6 @@
 #include <asm/iommu.h>
 
 /*
- * 6.12 -> 7.x: struct page's tail-page link was renamed from compound_head
- * to compound_info ("mm: Rename the 'compound_head' field in the 'struct
- * page' to 'compound_info'", Kiryl Shutsemau's series "Eliminate fake
- * head pages from vmemmap optimization", merged for 7.x; its mainline
- * commit id was not established here), and vmcoreinfo names the offset
- * after the new field. The same series ("mm: Rework compound_head() for
- * power-of-2 sizeof(struct page)") lets the field hold a mask instead of
- * the head's address where CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP is set
- * and struct page is a power of two in size. Debian's ppc64el 7.2 config
- * does not set it, so the field still holds head | 1 there; where a
- * kernel stores masks, the realmode core refuses to load (the index
- * translates head addresses, it cannot apply a mask to an alias).
- * Probed by Kbuild from include/linux/mm_types.h.
- */
-/*
  * 6.12 -> 7.x (v6.18): struct page's flags word became memdesc_flags_t, a
  * struct holding the word as .f (commit 53fbef56e07d "mm: introduce
  * memdesc_flags_t"). Probed by Kbuild from include/linux/mm_types.h.
@@ -45,6 +30,20 @@
 #define spapr_compat_page_flags(page)	(&(page)->flags)
 #endif
 
+/*
+ * 6.12 -> 7.x (v7.1): struct page's tail-page link was renamed from
+ * compound_head to compound_info (commit d50569612c29 "mm: rename the
+ * 'compound_head' field in the 'struct page' to 'compound_info'"), and
+ * vmcoreinfo names the offset after the new field. The same series
+ * (commit 8c846c879e22 "mm: rework compound_head() for power-of-2
+ * sizeof(struct page)", also v7.1) lets the field hold a mask instead of
+ * the head's address where CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP is set
+ * and struct page is a power of two in size. Debian's ppc64el 7.2 config
+ * does not set it, so the field still holds head | 1 there; where a
+ * kernel stores masks, the realmode core refuses to load (the index
+ * translates head addresses, it cannot apply a mask to an alias).
+ * Probed by Kbuild from include/linux/mm_types.h.
+ */
 #ifdef SPAPR_HAVE_PAGE_COMPOUND_INFO
 #define SPAPR_PAGE_COMPOUND		compound_info
 #define SPAPR_VMCOREINFO_PAGE_COMPOUND	"OFFSET(page.compound_info)"
