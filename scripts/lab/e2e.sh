@@ -88,6 +88,7 @@ numbered() {	# numbered FIRST LAST FILE: N MiB of lines FIRST, FIRST + 1...
 # Each run gets fresh copies: L2 writes to the first.
 want_sha=$(sha256sum "$pristine" | cut -d' ' -f1)
 want2_sha=$(sha256sum "$pristine2" | cut -d' ' -f1)
+first_mib_sha=$(head -c 1048576 "$pristine" | sha256sum | cut -d' ' -f1)
 tag=$machine-$kernel-$config
 [[ $devices == 1 ]] || tag+=+$devices
 img=$out/$tag.img
@@ -130,5 +131,5 @@ rm -f "$img" "$img2"
 
 E2E_START=$start E2E_VMRC=$vmrc E2E_WANT=$want_sha E2E_PATTERN=$pattern_sha \
 E2E_HOST_TAIL=$host_tail_sha E2E_TAP=$tap E2E_CONFIG=$config E2E_KERNEL=$kernel \
-E2E_MACHINE=$machine E2E_DEVICES=$devices E2E_WANT2=$want2_sha E2E_HOST2=$host2_sha \
+E2E_MACHINE=$machine E2E_FIRST_MIB=$first_mib_sha E2E_DEVICES=$devices E2E_WANT2=$want2_sha E2E_HOST2=$host2_sha \
 E2E_LOG=$log E2E_BAD=$LAB_BAD_LOG awk -f "$TOP/scripts/lab/e2e/summary.awk" "$log"

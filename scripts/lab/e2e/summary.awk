@@ -74,6 +74,9 @@ line ~ /^L2\| E2E-L2-WRITE-END/ {
 }
 line ~ /^L2\| E2E-L2-READ2-END/ { sha2 = $5; sub(/sha256=/, "", sha2) }
 line ~ /^L2\| E2E-L2-FAIL/ { l2fail = line }
+line ~ /^L2\| E2E-L2-RECOVER / {
+	l2rec = substr(line, 5); split(line, rw, /[ =]/); rec_done = rw[6]; rec_mib = rw[8]
+}
 line ~ /^L2\| E2E-L2-EEH / {
 	l2eeh = substr(line, 16); split(line, ew, /[ =]/); eeh_on = ew[4]; eeh_pe = ew[6]
 }
@@ -189,6 +192,16 @@ END {
 		fact(delta("eeh-begin", "eeh-end", "vs_eeh_ops") > 0,
 			"l2_eeh_state_read_answered_by_our_container",
 			"vfio_spapr eeh_ops " count("eeh-begin", "vs_eeh_ops") " -> " count("eeh-end", "vs_eeh_ops"))
+		# L2's recovery of the PE (reset, configure, state) goes
+		# through our container, and the device reads right after it.
+		say("  L2 EEH recovery: " (l2rec == "" ? "no report" : l2rec) \
+			"; vfio_spapr EEH ops during it " delta("recover-begin", "recover-end", "vs_eeh_ops"))
+		fact(rec_done == 1 && delta("recover-begin", "recover-end", "vs_eeh_ops") >= 2,
+			"l2_eeh_recovery_reset_and_configure_through_our_container",
+			"L2: " l2rec "; eeh_ops " count("recover-begin", "vs_eeh_ops") " -> " \
+			count("recover-end", "vs_eeh_ops"))
+		fact(rec_mib != "" && rec_mib == ENVIRON["E2E_FIRST_MIB"], "l2_reads_right_after_eeh_recovery",
+			"first MiB " rec_mib ", image " ENVIRON["E2E_FIRST_MIB"])
 	}
 	if (cfg == "b")
 		fact(kr > 0 && ur == 0, "tce_hcalls_served_in_kernel", "kernel " kr - ur ", QEMU " ur)
