@@ -221,6 +221,28 @@ if wanted host/lab/vm-fails-on-kernel-warning; then
 		result FAIL host/lab/vm-fails-on-kernel-warning "got $rc, want 126"
 fi
 
+# The failure digest at the end of the output: a failing case's own
+# lines, and a boot's kernel report, from a lab run's real console log;
+# a passing case's lines stay out.
+if wanted host/lab/fail-digest-shows-what-failed; then
+	fd=$RES/fail-digest-self-check
+	mkdir -p "$fd"
+	printf '%s\n' "FAIL pseries/$first_kernel/t.bad_case" "PASS pseries/$first_kernel/t.good_case" \
+		"FAIL pseries/$first_kernel/kernel-log-clean (log)" >"$fd/results.txt"
+	printf '%s\n' "ok 1 good_case" "# good-case-line" "not ok 2 bad_case" \
+		"# seed 7: bad-case-line" "ok 3 next_case" "# next-case-line" >"$fd/tap.pseries.$first_kernel.t"
+	cp "$RES/runner-warning.log" "$fd/lab-pseries-$first_kernel.log" 2>/dev/null ||
+		echo "[    1.0] WARNING: CPU: 0 PID: 1 at lab-runner-self-check" >"$fd/lab-pseries-$first_kernel.log"
+	got=$(bash "$TOP/scripts/lab/fail-digest.sh" "$fd")
+	if grep -q 'seed 7: bad-case-line' <<<"$got" &&
+	   grep -q 'WARNING: CPU: 0 PID: 1 at lab-runner-self-check' <<<"$got" &&
+	   ! grep -q 'good-case-line\|next-case-line' <<<"$got"; then
+		result PASS host/lab/fail-digest-shows-what-failed
+	else
+		result FAIL host/lab/fail-digest-shows-what-failed "got: $(tr '\n' '|' <<<"$got")"
+	fi
+fi
+
 # The debug kernel's reports, each as its kernel prints its first line
 # (6.12's mm/kasan/report.c, kernel/locking/lockdep.c, kernel/sched/core.c,
 # lib/list_debug.c, lib/debugobjects.c, mm/kmemleak.c), written into one
@@ -465,6 +487,7 @@ touch "$RES/results.txt"
 p=$(grep -c '^PASS ' "$RES/results.txt")
 f=$(grep -c '^FAIL ' "$RES/results.txt")
 s=$(grep -c '^SKIP ' "$RES/results.txt")
+bash "$TOP/scripts/lab/fail-digest.sh" "$RES"
 echo "# check took $(( $(date +%s) - start ))s"
 echo "$p passed, $f failed, $s skipped"
 [[ $f -eq 0 && $((p + s)) -gt 0 ]]
