@@ -13,18 +13,23 @@
  *    alignment by mremap() backs no TCE larger than a base page, and DMA
  *    through the mapping lands exactly at the user address;
  *  - a MAP over a window of 2^32 entries that holds one live TCE returns
- *    in bounded time (no walk of the whole window).
+ *    in bounded time (no walk of the whole window);
+ *  - a v1 container's end drops every record it kept, however often it
+ *    reschedules on the way (no kernel warning).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <regex.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/vfio.h>
@@ -369,6 +374,119 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* v1: a container's end drops all of its records, however preempted */
+
+#define PURGE_ROUNDS	20
+#define PURGE_MAPS	120	/* x 256 4K TCEs: below the unmap's own purge */
+#define MIB		(1ull << 20)
+
+/* the kernel log from here on: /dev/kmsg at its end */
+static int kmsg_from_now(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* the first "WARNING:" or "BUG:" record since kmsg_from_now(), into @out */
+static bool kmsg_trouble(int fd, char *out, size_t len)
+{
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = 0;
+		if (strstr(rec, "WARNING:") || strstr(rec, "BUG:")) {
+			char *msg = strchr(rec, ';');
+
+			msg = msg ? msg + 1 : rec;
+			msg[strcspn(msg, "\n")] = 0;
+			snprintf(out, len, "%.200s", msg);
+			return true;
+		}
+	}
+}
+
+/* a child at SCHED_FIFO waking every 20 us: need_resched() often true */
+static pid_t waker_start(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	struct timespec ts = { 0, 20000 };
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		_exit(1);
+	for (;;)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * Found by vfio-fuzz (pseries, 6.12): a v1 container's end drops its
+ * stale records in one walk that rescheduled with xas_pause(); a pause
+ * right after the store that emptied a leaf resumes past the next
+ * leaf's first entries (lib/xarray.c before upstream's "Fix xas_pause
+ * for large multi-index entries"), and vs_release() warned that records
+ * were left. Each round leaves ~30,000 stale records, closes, and must
+ * leave no warning, with a waker making every step a reschedule point.
+ */
+static int t_v1_release_drops_all_records(void)
+{
+	char bad[256], path[64];
+	int kfd = kmsg_from_now(), r, k, rc = PASS;
+	uint8_t *buf = anon(MIB);
+	pid_t waker = -1;
+	long maps = PURGE_MAPS, ret;
+
+	CHECK(kfd >= 0 && buf, "/dev/kmsg or buffer: %s", strerror(errno));
+	waker = waker_start();
+	CHECK(waker > 0, "fork: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", opt_group);
+	for (r = 0; r < PURGE_ROUNDS; r++) {
+		struct env e = { .container = open("/dev/vfio/vfio", O_RDWR),
+				 .group = open(path, O_RDWR), .device = -1 };
+
+		e.info.argsz = sizeof(e.info);
+		ret = e.container < 0 || e.group < 0 ||
+		      ioctl(e.group, VFIO_GROUP_SET_CONTAINER, &e.container) ||
+		      ioctl(e.container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU) ||
+		      ioctl(e.container, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &e.info) ||
+		      ioctl(e.container, VFIO_IOMMU_ENABLE) ? -errno : 0;
+		if (!ret && e.info.dma32_window_size / MIB - 1 < (uint64_t)maps)
+			maps = e.info.dma32_window_size / MIB - 1;
+		for (k = 0; !ret && k < maps; k++) {
+			uint64_t iova = e.info.dma32_window_start + k * MIB;
+
+			ret = map_dma(&e, iova, buf, MIB) ?: unmap_dma(&e, iova, MIB);
+		}
+		env_close(&e);
+		CHECK(!ret, "round %d: setup or MAP/UNMAP %d: %s", r, k, err(ret));
+		CHECK(!kmsg_trouble(kfd, bad, sizeof(bad)),
+		      "round %d (%ld MAP+UNMAP of 1 MiB, then close): %s", r, maps, bad);
+	}
+	diag("%d rounds of %ld MAP+UNMAP of 1 MiB and a close: no warning",
+	     PURGE_ROUNDS, maps);
+out:
+	if (waker > 0) {
+		kill(waker, SIGKILL);
+		waitpid(waker, NULL, 0);
+	}
+	if (kfd >= 0)
+		close(kfd);
+	if (buf)
+		munmap(buf, MIB);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* v2: memory on transparent huge pages moved off their alignment */
 
 static long sysfs_long(const char *path)
@@ -623,6 +741,8 @@ static const struct tcase cases[] = {
 	  t_v1_memlock_distinct_pages },
 	{ "v1_tces_sharing_a_page_charge_it_once_until_the_last_goes",
 	  t_v1_one_page_charged_once },
+	{ "v1_release_drops_every_record_while_rescheduling",
+	  t_v1_release_drops_all_records },
 	{ "v2_thp_moved_off_alignment_backs_no_large_tce_dma_lands_at_ua",
 	  t_v2_thp_misaligned },
 	{ "v2_map_over_2p32_entry_window_with_one_live_tce_bounded",
