@@ -253,10 +253,18 @@ static __be64 *vs_slot_next(struct vs_window *w, unsigned long entry,
 	return NULL;
 }
 
-/* v1: drop the stale entries of one record, and their nodes. */
+/*
+ * v1: drop the stale entries of one record, and their nodes. The walk
+ * resumes after a reschedule from the next index, not with xas_pause():
+ * when the store just freed its leaf, the state points at the parent,
+ * and xas_pause() of kernels without upstream's "Fix xas_pause for large
+ * multi-index entries" (6.12 among them) steps a whole parent slot from
+ * the unaligned index, past the first entries of the next leaf.
+ */
 static void vs_v1_purge_xa(struct xarray *xa)
 {
 	XA_STATE(xas, xa, 0);
+	unsigned long next;
 	void *v;
 
 	xas_lock(&xas);
@@ -264,10 +272,13 @@ static void vs_v1_purge_xa(struct xarray *xa)
 		if (!xa_to_value(v))
 			xas_store(&xas, NULL);
 		if (need_resched()) {
-			xas_pause(&xas);
+			next = xas.xa_index + 1;
 			xas_unlock(&xas);
 			cond_resched();
 			xas_lock(&xas);
+			if (!next)
+				break;
+			xas_set(&xas, next);
 		}
 	}
 	xas_unlock(&xas);
