@@ -15,7 +15,8 @@
  *  - a MAP over a window of 2^32 entries that holds one live TCE returns
  *    in bounded time (no walk of the whole window);
  *  - a v1 container's end drops every record it kept, however often it
- *    reschedules on the way (no kernel warning).
+ *    reschedules on the way (no kernel warning);
+ *  - v2 refuses to register user address 0 (its records' "no TCE").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -487,6 +488,72 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* v2: user address 0 is refused */
+
+static long sysfs_long(const char *path);
+
+static long unreg_mem(struct env *e, void *va, uint64_t size)
+{
+	struct vfio_iommu_spapr_register_memory r = {
+		.argsz = sizeof(r), .vaddr = (uintptr_t)va, .size = size,
+	};
+
+	return xioctl(e->container, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &r);
+}
+
+/*
+ * A v2 TCE's record is the user address it maps, 0 meaning none: a TCE
+ * mapping address 0 (root may map it, with vm.mmap_min_addr 0) would
+ * look empty to every clear, stay in the hardware and keep its region
+ * counted for good. REGISTER of a range at 0 is refused, EINVAL.
+ */
+static int t_v2_address_zero_refused(void)
+{
+	const char *knob = "/proc/sys/vm/mmap_min_addr";
+	struct env e = { .container = -1, .group = -1, .device = -1 };
+	long min_addr = sysfs_long(knob), r, m = -1, u = -1, un = -1;
+	uint8_t *zero = MAP_FAILED;
+	int rc = PASS;
+	FILE *f;
+
+	if (min_addr < 0 || !(f = fopen(knob, "w"))) {
+		say("SKIP %s not writable", knob);
+		return SKIP;
+	}
+	fprintf(f, "0\n");
+	fclose(f);
+	zero = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (zero == MAP_FAILED) {
+		say("SKIP mmap at address 0 with %s 0: %s", knob, strerror(errno));
+		rc = SKIP;
+		goto out;
+	}
+	memset(zero, 0xc3, pgsz);
+	CHECK(!env_open(&e, VFIO_SPAPR_TCE_v2_IOMMU), "%s", why);
+	r = reg_mem(&e, zero, pgsz);
+	if (!r) {
+		/* what the registration leads to, for the report */
+		m = map_dma(&e, e.info.dma32_window_start, zero, pgsz);
+		u = unmap_dma(&e, e.info.dma32_window_start, pgsz);
+		un = unreg_mem(&e, zero, pgsz);
+	}
+	CHECK(r == -EINVAL,
+	      "REGISTER of a page at address 0: %s, want EINVAL (then MAP %s, UNMAP %s, UNREGISTER %s)",
+	      err(r), err(m), err(u), err(un));
+out:
+	env_close(&e);
+	if (zero != MAP_FAILED)
+		munmap(zero, pgsz);
+	f = fopen(knob, "w");
+	if (f) {
+		fprintf(f, "%ld\n", min_addr);
+		fclose(f);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* v2: memory on transparent huge pages moved off their alignment */
 
 static long sysfs_long(const char *path)
@@ -743,6 +810,8 @@ static const struct tcase cases[] = {
 	  t_v1_one_page_charged_once },
 	{ "v1_release_drops_every_record_while_rescheduling",
 	  t_v1_release_drops_all_records },
+	{ "v2_register_of_user_address_0_refused_einval",
+	  t_v2_address_zero_refused },
 	{ "v2_thp_moved_off_alignment_backs_no_large_tce_dma_lands_at_ua",
 	  t_v2_thp_misaligned },
 	{ "v2_map_over_2p32_entry_window_with_one_live_tce_bounded",
