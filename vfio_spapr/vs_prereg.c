@@ -312,7 +312,7 @@ uncharge:
  * The same range registered by another container of the process is
  * shared and counted, and an orphan of that range is adopted again; by
  * this container again, -EBUSY; a range that overlaps a registered one
- * (or an orphan) without being it, -EINVAL.
+ * (or an orphan) without being it, or starts at address 0, -EINVAL.
  *
  * Return: 0 or a negative errno; on error nothing is pinned or charged.
  */
@@ -324,7 +324,13 @@ long vs_register(struct vs_container *c, u64 ua, u64 size)
 	unsigned long idx = ua;
 	long ret;
 
-	if (!size || (ua | size) & ~PAGE_MASK || ua + size < ua)
+	/*
+	 * Address 0 too: a TCE's record is the address it maps, 0 for none
+	 * (vs_tce.c), so a TCE mapping 0 would never be cleared or counted
+	 * off. Only root can map page 0 (vm.mmap_min_addr); QEMU never
+	 * registers it.
+	 */
+	if (!ua || !size || (ua | size) & ~PAGE_MASK || ua + size < ua)
 		return -EINVAL;
 	reg = kzalloc(sizeof(*reg), GFP_KERNEL);
 	if (!reg)
