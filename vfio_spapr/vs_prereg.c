@@ -87,7 +87,13 @@ struct vs_mm *vs_mm_get(struct mm_struct *mm)
 	mmgrab(mm);
 	refcount_set(&vmm->refs, 1);
 	mutex_init(&vmm->lock);
-	mt_init(&vmm->regions);
+	/*
+	 * RCU mode: lookups walk the tree under the RCU read lock alone (a
+	 * map in another container of the process, a guest's hcall) while
+	 * a registration changes it; outside RCU mode the tree reuses and
+	 * frees replaced nodes at once.
+	 */
+	mt_init_flags(&vmm->regions, MT_FLAGS_USE_RCU);
 	INIT_LIST_HEAD(&vmm->orphans);
 
 	mutex_lock(&vs_mm_list_lock);
