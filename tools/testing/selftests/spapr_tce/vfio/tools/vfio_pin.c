@@ -516,7 +516,8 @@ static int t_v2_address_zero_refused(void)
 	int rc = PASS;
 	FILE *f;
 
-	if (min_addr < 0 || !(f = fopen(knob, "w"))) {
+	f = min_addr < 0 ? NULL : fopen(knob, "w");
+	if (!f) {
 		say("SKIP %s not writable", knob);
 		return SKIP;
 	}
