@@ -228,7 +228,9 @@ if wanted host/lab/fail-digest-shows-what-failed; then
 	fd=$RES/fail-digest-self-check
 	mkdir -p "$fd"
 	printf '%s\n' "FAIL pseries/$first_kernel/t.bad_case" "PASS pseries/$first_kernel/t.good_case" \
-		"FAIL pseries/$first_kernel/kernel-log-clean (log)" >"$fd/results.txt"
+		"FAIL pseries/$first_kernel/kernel-log-clean (log)" \
+		"FAIL host/lint/checkpatch (see $fd/lint.log)" >"$fd/results.txt"
+	printf '%s\n' "total: 0 errors" "t.c:1: ERROR:ASSIGN_IN_IF: lint-line" >"$fd/lint.log"
 	printf '%s\n' "ok 1 good_case" "# good-case-line" "not ok 2 bad_case" \
 		"# seed 7: bad-case-line" "ok 3 next_case" "# next-case-line" >"$fd/tap.pseries.$first_kernel.t"
 	cp "$RES/runner-warning.log" "$fd/lab-pseries-$first_kernel.log" 2>/dev/null ||
@@ -236,6 +238,7 @@ if wanted host/lab/fail-digest-shows-what-failed; then
 	got=$(bash "$TOP/scripts/lab/fail-digest.sh" "$fd")
 	if grep -q 'seed 7: bad-case-line' <<<"$got" &&
 	   grep -q 'WARNING: CPU: 0 PID: 1 at lab-runner-self-check' <<<"$got" &&
+	   grep -q 'ERROR:ASSIGN_IN_IF: lint-line' <<<"$got" &&
 	   ! grep -q 'good-case-line\|next-case-line' <<<"$got"; then
 		result PASS host/lab/fail-digest-shows-what-failed
 	else

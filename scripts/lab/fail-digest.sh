@@ -10,6 +10,8 @@
 #                              lines up to the next case), from its TAP
 #   FAIL M/K/kernel-log-clean  the boot's bad kernel-log lines, with the
 #   FAIL M/K/vm                backtrace after each, from its console
+#   FAIL host/... (see LOG)    the log's error and warning lines (its
+#                              last lines when none is marked)
 #
 # At most PER lines a failure and MAX in all (FAIL_DIGEST_PER,
 # FAIL_DIGEST_MAX).
@@ -33,6 +35,12 @@ case_lines() {
 	on' "$1"
 }
 
+# host_lines LOG: a host step's errors and warnings, or its end
+host_lines() {
+	grep -a -E 'ERROR|WARNING|[Ee]rror:|[Ww]arning:|FAIL' "$1" ||
+		tail -n "$PER" "$1"
+}
+
 # log_lines LOG: each bad kernel-log line and what follows it
 log_lines() {
 	grep -a -E -A 12 "$LAB_BAD_LOG" "$1" | grep -av '^--$'
@@ -43,6 +51,13 @@ digest() {
 	grep '^FAIL ' "$RES/results.txt" | while read -r _ id rest; do
 		IFS=/ read -r m k t <<<"$id"
 		[[ -n $t ]] || continue
+		if [[ $m = host ]]; then
+			f=$(sed -n 's/.*(see \([^)]*\)).*/\1/p' <<<"$rest")
+			[[ -n $f && -f $f ]] || continue
+			echo "# $id:"
+			host_lines "$f" | head -n "$PER" | sed 's/^/#   /'
+			continue
+		fi
 		f= c=
 		case $t in
 		kernel-log-clean|vm) f=$RES/lab-$m-$k.log ;;
