@@ -85,7 +85,7 @@ line ~ BAD {
 	if (line ~ /WARNING: .* kvm_spapr_tce_release_vfio_group/) stock_warn++
 	if (line ~ /WARNING: .* pnv_pci_ioda2_release_pe_dma/) stock_pe_warn++
 }
-line ~ /^L2\| qemu-system-ppc64: / && line !~ /warning/ { qemu_err = qemu_err (qemu_err == "" ? "" : "; ") substr(line, 5) }
+line ~ /^QEMU\| qemu-system-ppc64: / && line !~ /warning/ { qemu_err = qemu_err (qemu_err == "" ? "" : "; ") substr(line, 7) }
 
 END {
 	want = ENVIRON["E2E_WANT"]
