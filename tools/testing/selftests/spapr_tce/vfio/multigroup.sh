@@ -14,6 +14,10 @@
 #     refused with -EBUSY, A keeps working, and B works in a container
 #     of its own through the same buffer.
 #
+# Every machine, v2: a MAP in one container of a process while a thread
+#   registers and unregisters memory through another (their registered
+#   memory is the process's one set); powernv9+smp2 runs it on two CPUs.
+#
 # The -EPERM of incompatible table ops cannot be built in the lab: its
 # SKIP, on powernv9, says why.
 # lab-test-timeout: 600
@@ -30,13 +34,13 @@ if [ -z "$ea" ] || [ -z "$eb" ]; then
 fi
 case $LAB_MACHINE in
 pseries*)
-	windows=own types="v1 v2" sel=second_group_refused
+	windows=own types="v1 v2" sel='second_group_refused|map_while'
 	;;
 powernv9)
-	windows=shared types=v2 sel='joins|one_map|window_created|detach|incompatible'
+	windows=shared types=v2 sel='joins|one_map|window_created|detach|incompatible|map_while'
 	;;
 *)
-	windows=shared types=v2 sel='joins|one_map|window_created|detach'
+	windows=shared types=v2 sel='joins|one_map|window_created|detach|map_while'
 	;;
 esac
 t0=$(date +%s)

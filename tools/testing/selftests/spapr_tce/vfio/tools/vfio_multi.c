@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -535,6 +536,102 @@ static int t_incompatible(void)
 	return SKIP;
 }
 
+/* What the registering thread of t_map_vs_register() did */
+struct churn {
+	int ctr;
+	uint8_t *buf;
+	volatile bool stop;
+	long ops, errors, first_error;
+};
+
+#define CHURN_PAGES	64
+
+/* Registers and unregisters every other page of @c->buf until told to stop */
+static void *churn_regions(void *arg)
+{
+	struct churn *c = arg;
+	long r;
+	int i;
+
+	while (!c->stop) {
+		for (i = 0; i < 2 * CHURN_PAGES; i++, c->ops++) {
+			r = lv_register(c->ctr, i < CHURN_PAGES,
+					c->buf + 2 * (i % CHURN_PAGES) * pgsz, pgsz);
+			if (r && !c->errors++)
+				c->first_error = r;
+		}
+	}
+	return NULL;
+}
+
+#define RACE_MS	3000
+
+/*
+ * A process's registered memory is one set, whichever of its containers
+ * registered it: container A's MAP looks its region up without a lock
+ * (under RCU) while a thread registers and unregisters pages of another
+ * buffer through container B, changing the same set. Every MAP of A's
+ * registered buffer must succeed, every registration of B too, and
+ * nothing may fault: before the set's tree freed its replaced nodes only
+ * after a grace period, a MAP here read a freed node and oopsed at once
+ * (vs_region_lookup, two CPUs, 6.12).
+ */
+static int t_map_vs_register(void)
+{
+	struct churn c = { .ctr = -1 };
+	size_t len = buf_len();
+	uint8_t *buf = lv_buf(len);
+	long maps = 0, fails = 0, first = 0, r, t0;
+	bool running = false;
+	struct mg m, n;
+	pthread_t t;
+	uint64_t iova;
+	int rc = PASS;
+
+	mg_init(&m);
+	mg_init(&n);
+	c.buf = lv_buf(2 * CHURN_PAGES * pgsz);
+	CHECK(buf && c.buf, "mmap: %s", strerror(errno));
+	/* each in a container of its own: every platform allows that */
+	if (mg_open(&m, 0, false, false, buf, len) ||
+	    mg_open(&n, 1, false, false, c.buf + pgsz, pgsz))
+		return FAIL;
+	c.ctr = n.ctr;
+	iova = pick_iova(&m);
+	r = pthread_create(&t, NULL, churn_regions, &c);
+	CHECK(!r, "pthread_create: %s", strerror(r));
+	running = true;
+	t0 = now_ms();
+	while (now_ms() - t0 < RACE_MS) {
+		r = lv_map(m.ctr, iova, buf, len);
+		maps++;
+		if (r) {
+			if (!fails++)
+				first = r;
+			continue;
+		}
+		r = lv_unmap(m.ctr, iova, len);
+		CHECK(r == 0, "A: UNMAP after MAP %ld: %s", maps, lv_err(r));
+	}
+	c.stop = true;
+	pthread_join(t, NULL);
+	running = false;
+	diag("A: %ld MAP+UNMAP while B made %ld registrations", maps, c.ops);
+	CHECK(!fails, "A: %ld of %ld MAPs of its registered buffer failed, the first %s",
+	      fails, maps, lv_err(first));
+	CHECK(!c.errors, "B: %ld of %ld (un)registrations failed, the first %s",
+	      c.errors, c.ops, lv_err(c.first_error));
+	CHECK(c.ops > 2 * CHURN_PAGES, "B made only %ld registrations", c.ops);
+out:
+	if (running) {
+		c.stop = true;
+		pthread_join(t, NULL);
+	}
+	mg_close(&n);
+	mg_close(&m);
+	return rc;
+}
+
 struct tcase {
 	const char *name;
 	int (*fn)(void);
@@ -548,6 +645,7 @@ static const struct tcase cases[] = {
 	{ "window_created_after_both_joined_serves_both", t_ddw, true },
 	{ "detach_one_group_while_mapped_other_works_accounting_exact", t_detach, false },
 	{ "incompatible_table_ops_refused_eperm", t_incompatible, true },
+	{ "map_while_another_container_of_the_process_registers", t_map_vs_register, true },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
