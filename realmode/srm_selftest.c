@@ -295,6 +295,15 @@ static void srm_test_region(struct srm_tap *t, struct srm_core *core)
 	ok = ok && srm_region_ua_to_hpa(core, r, ua + (entries - 2) * PAGE_SIZE,
 					PAGE_SHIFT + 2, &hpa) == -EFAULT;
 	srm_tap(t, ok, "region_large_tce_page_must_fit_inside");
+	/*
+	 * The platform's TCE setter BUG()s on a host address not aligned to
+	 * the TCE page (powernv's pnv_tce_xchg): a user address off the TCE
+	 * page's alignment, which a guest's memslot may give, is refused.
+	 */
+	ok = srm_region_ua_to_hpa(core, r, ua + PAGE_SIZE, PAGE_SHIFT + 2, &hpa) == -EFAULT &&
+		srm_region_ua_to_hpa(core, r, ua + 4 * PAGE_SIZE + 8, PAGE_SHIFT, &hpa) == -EFAULT &&
+		!srm_region_ua_to_hpa(core, r, ua + 4 * PAGE_SIZE, PAGE_SHIFT + 2, &hpa);
+	srm_tap(t, ok, "region_refuses_user_address_off_the_tce_page");
 	srm_region_free(r);
 }
 
@@ -304,7 +313,7 @@ int srm_selftest_run(struct seq_file *m, void *unused)
 	struct srm_core *core = srm_core_get();
 	u64 violations = atomic64_read(&core->violations);
 
-	seq_puts(m, "TAP version 13\n1..21\n");
+	seq_puts(m, "TAP version 13\n1..22\n");
 	seq_printf(m, "# method %s, %u list entries, block %llu bytes\n",
 		   srm_method_name(core->method), core->list_entries, core->block_size);
 	srm_tap(&t, core->method != SRM_METHOD_NONE, "index_built_from_physical_source");

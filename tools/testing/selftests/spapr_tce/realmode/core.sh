@@ -8,7 +8,7 @@
 
 . "$(dirname "$0")/lib.sh"
 D=/sys/kernel/debug/spapr_realmode
-KERNEL_SELFTEST_CASES=21
+KERNEL_SELFTEST_CASES=22
 tap_plan $((KERNEL_SELFTEST_CASES + 4))
 
 if ! mod_insmod spapr_realmode; then
