@@ -165,15 +165,19 @@ EXPORT_SYMBOL_GPL(srm_region_entries);
  * srm_region_ua_to_hpa() - host physical address of a user address.
  * @core: from srm_core_get()
  * @r: the region containing @ua (kmalloc'd by srm_region_alloc())
- * @ua: user address
+ * @ua: user address of a TCE page: aligned to it
  * @page_shift: the TCE page size the caller maps; it must not exceed the
  *	page size backing the region, nor run past its end
  * @hpa: the result
  *
- * Real-mode safe.
+ * Real-mode safe. The platform's TCE setter BUG()s on a host address off
+ * the TCE page's alignment (powernv's pnv_tce_xchg), and a guest's
+ * memslot may place a TCE page at any base-page offset of a huge page:
+ * such a @ua is refused here, for every caller.
  *
- * Return: 0; -EFAULT when @ua is outside @r or a table is not reachable;
- * -EINVAL for a TCE page larger than the backing pages.
+ * Return: 0; -EFAULT when @ua is outside @r, not aligned to the TCE page,
+ * or a table is not reachable; -EINVAL for a TCE page larger than the
+ * backing pages.
  */
 int srm_region_ua_to_hpa(struct srm_core *core, const struct srm_region *r,
 			 u64 ua, unsigned int page_shift, u64 *hpa)
@@ -184,6 +188,8 @@ int srm_region_ua_to_hpa(struct srm_core *core, const struct srm_region *r,
 		return -EFAULT;
 	if (page_shift > r->max_shift)
 		return -EINVAL;
+	if (ua & ((1ULL << page_shift) - 1))
+		return -EFAULT;
 	/* PAGE_SIZE pages one TCE page covers. */
 	span = page_shift > PAGE_SHIFT ? 1ULL << (page_shift - PAGE_SHIFT) : 1;
 	i = (ua - r->ua) >> PAGE_SHIFT;

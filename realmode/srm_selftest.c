@@ -280,8 +280,8 @@ static void srm_test_region(struct srm_tap *t, struct srm_core *core)
 		srm_region_set_hpa(r, i, 0x40000000ULL + i * 2 * PAGE_SIZE);
 	preempt_disable();
 	for (i = 0; i < entries && ok; i++)
-		ok = !srm_region_ua_to_hpa(core, r, ua + i * PAGE_SIZE + 8, PAGE_SHIFT, &hpa) &&
-			hpa == 0x40000000ULL + i * 2 * PAGE_SIZE + 8;
+		ok = !srm_region_ua_to_hpa(core, r, ua + i * PAGE_SIZE, PAGE_SHIFT, &hpa) &&
+			hpa == 0x40000000ULL + i * 2 * PAGE_SIZE;
 	preempt_enable();
 	srm_tap(t, ok, "region_translates_every_page");
 	ok = srm_region_ua_to_hpa(core, r, ua + entries * PAGE_SIZE, PAGE_SHIFT, &hpa) == -EFAULT &&

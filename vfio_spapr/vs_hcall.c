@@ -112,7 +112,8 @@ EXPORT_SYMBOL_GPL(vfio_spapr_hcall_window);
  * Return: 0, and @t counts on its region until committed or aborted;
  * -ERANGE outside the window; -EAGAIN when a table level cannot be had;
  * -ENOENT when @t->ua is not preregistered (or is being unregistered);
- * -EFAULT when its pages are smaller than a TCE.
+ * -EFAULT when its pages are smaller than a TCE, or @t->ua is off the TCE
+ * page's alignment (a memslot may place it so in a huge page).
  */
 int vfio_spapr_hcall_prepare(struct vs_window *w, struct vfio_spapr_tce *t)
 {
