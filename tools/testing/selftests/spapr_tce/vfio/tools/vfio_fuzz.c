@@ -25,6 +25,9 @@
  *   thp, hugetlb   the same over THP (madvise) or hugetlb memory; SKIP
  *                  when the machine has none
  *   threads        two threads on one container
+ *   threads_two_containers  two threads, each on a container of its own
+ *                  in one process (their registered memory is the
+ *                  process's one set); SKIP with one group
  *   fork           a child works on the inherited fds: refused when the
  *                  parent's process owns the container, accounted to the
  *                  child when the child is the first to use it
@@ -1992,7 +1995,11 @@ static int ph_single(struct fz *f, bool v2, int what)
 	return 0;
 }
 
-/* two threads on one container */
+/*
+ * Two threads on one container, or (@two) each on a container of its own
+ * in the one process: what the containers of a process share (its
+ * registered memory, its locked_vm) changes under the other's ops.
+ */
 struct thr {
 	struct fz f;
 	struct ctr *c;
@@ -2009,48 +2016,60 @@ static void *thr_run(void *a)
 	return NULL;
 }
 
-static int ph_threads(struct fz *f, bool v2)
+static int ph_threads(struct fz *f, bool v2, bool two)
 {
+	int gfd[2] = { -1, -1 }, nc = two ? 2 : 1, i;
 	struct thr t[2];
 	struct pool pl;
 	struct world w;
-	struct ctr c;
+	struct ctr c[2];
 	pthread_t th[2];
-	int gfd = -1, i;
 
+	if (two && ngrps < 2)
+		return -3;
 	if (pool_init(&pl, POOL_PLAIN)) {
 		fail(f, "memory pool: %s", strerror(errno));
 		return 0;
 	}
 	world_init(&w, &pl, false);
 	f->w = &w;
-	w.c[0] = &c;
-	w.nc = 1;
+	memset(c, 0, sizeof(c));
+	c[0].fd = -1;
+	c[1].fd = -1;
 	/*
 	 * Defect 8 (GET_INFO reads the group list without the container
 	 * lock): the threads never attach or detach a group while the
 	 * other runs; only container ioctls race here.
 	 */
-	if (!ctr_open(f, &c, 1, v2, &grps[0], &gfd)) {
-		for (i = 0; i < 2; i++) {
-			fz_init(&t[i].f, &w, rnd(&f->r), i ? "thread1" : "thread0");
-			t[i].c = &c;
-			t[i].n = opt_ops / 2;
-			pthread_create(&th[i], NULL, thr_run, &t[i]);
-		}
-		for (i = 0; i < 2; i++) {
-			pthread_join(th[i], NULL);
-			f->opno += t[i].f.opno;
-			fz_fini(&t[i].f);
-		}
-		/* both threads' ranges, recorded, are a superset of the live ones */
-		ctr_drain(f, &c);
-		world_unregister(f);
+	for (i = 0; i < nc; i++) {
+		if (ctr_open(f, &c[i], 1 << i, v2, &grps[i], &gfd[i]))
+			goto out;
+		w.c[i] = &c[i];
+		w.nc = i + 1;
 	}
-	close(c.fd);
-	if (gfd >= 0)
-		close(gfd);
-	ctr_free(&c);
+	for (i = 0; i < 2; i++) {
+		fz_init(&t[i].f, &w, rnd(&f->r), i ? "thread1" : "thread0");
+		t[i].c = &c[two ? i : 0];
+		t[i].n = opt_ops / 2;
+		pthread_create(&th[i], NULL, thr_run, &t[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		f->opno += t[i].f.opno;
+		fz_fini(&t[i].f);
+	}
+	/* both threads' ranges, recorded, are a superset of the live ones */
+	for (i = 0; i < nc; i++)
+		ctr_drain(f, &c[i]);
+	world_unregister(f);
+out:
+	for (i = 0; i < 2; i++) {
+		if (c[i].fd >= 0)
+			close(c[i].fd);
+		if (gfd[i] >= 0)
+			close(gfd[i]);
+		ctr_free(&c[i]);
+	}
 	check_end(f, &pl);
 	pool_free(&pl);
 	return 0;
@@ -2646,7 +2665,7 @@ struct phase {
 	int kind;
 };
 
-enum { P_FIRST, P_ONE, P_THP, P_HUGE, P_THREADS, P_FORK, P_CLOSE, P_TWO, P_DMA };
+enum { P_FIRST, P_ONE, P_THP, P_HUGE, P_THREADS, P_THREADS2, P_FORK, P_CLOSE, P_TWO, P_DMA };
 
 static const struct phase phases[] = {
 	{ "first_tce", "map_failing_at_its_first_tce_returns_at_once", P_FIRST },
@@ -2654,6 +2673,8 @@ static const struct phase phases[] = {
 	{ "thp", "random_ops_on_thp_memory_leave_nothing_behind", P_THP },
 	{ "hugetlb", "random_ops_on_hugetlb_memory_leave_nothing_behind", P_HUGE },
 	{ "threads", "two_threads_on_one_container_leave_nothing_behind", P_THREADS },
+	{ "threads_two_containers",
+	  "two_threads_on_two_containers_of_one_process_leave_nothing_behind", P_THREADS2 },
 	{ "fork", "forked_child_on_inherited_fds_refused_or_accounted", P_FORK },
 	{ "close_order", "random_close_orders_leave_nothing_behind", P_CLOSE },
 	{ "two_groups", "two_groups_random_ops_and_close_orders_leave_nothing_behind", P_TWO },
@@ -2672,7 +2693,9 @@ static int run_phase(const struct phase *p, bool v2, struct fz *f)
 	case P_HUGE:
 		return ph_single(f, v2, POOL_HUGE);
 	case P_THREADS:
-		return ph_threads(f, v2);
+		return ph_threads(f, v2, false);
+	case P_THREADS2:
+		return ph_threads(f, v2, true);
 	case P_FORK:
 		return ph_fork(f, v2);
 	case P_CLOSE:
