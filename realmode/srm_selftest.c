@@ -300,8 +300,10 @@ static void srm_test_region(struct srm_tap *t, struct srm_core *core)
 	 * the TCE page (powernv's pnv_tce_xchg): a user address off the TCE
 	 * page's alignment, which a guest's memslot may give, is refused.
 	 */
-	ok = srm_region_ua_to_hpa(core, r, ua + PAGE_SIZE, PAGE_SHIFT + 2, &hpa) == -EFAULT &&
-		srm_region_ua_to_hpa(core, r, ua + 4 * PAGE_SIZE + 8, PAGE_SHIFT, &hpa) == -EFAULT &&
+	ok = srm_region_ua_to_hpa(core, r, ua + PAGE_SIZE, PAGE_SHIFT + 2,
+				  &hpa) == -EFAULT &&
+		srm_region_ua_to_hpa(core, r, ua + 4 * PAGE_SIZE + 8, PAGE_SHIFT,
+				     &hpa) == -EFAULT &&
 		!srm_region_ua_to_hpa(core, r, ua + 4 * PAGE_SIZE, PAGE_SHIFT + 2, &hpa);
 	srm_tap(t, ok, "region_refuses_user_address_off_the_tce_page");
 	srm_region_free(r);
