@@ -110,6 +110,7 @@ fi
 if [ $ours = 1 ]; then
 	n=$((n + $(count_vmm) + 3))
 	[ $vfio = 1 ] && n=$((n + $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x)))
+	[ $vfio = 1 ] && n=$((n + $(count_vmm --case '^vfio_v1_' --vfio-group 0 --vfio-dev x) + 1))
 else
 	n=$((n + 1))
 fi
@@ -198,6 +199,27 @@ fi
 if [ $ours = 1 ] && kvm_tce_load; then
 	tap_vmm kvm_tce_ --ours
 	[ $vfio = 1 ] && tap_vmm kvm_tce_ours_container_ $V --vfio-path kernel --ours
+	# A v1 container's window is never on kvm_tce's fast path, but its
+	# table is ours: the stock handler must not run on it (its clear
+	# takes a TCE out and may put it back behind the container's back,
+	# kvm_tce.rst), so kvm_tce answers H_TOO_HARD itself (a fallback
+	# its counters count: no --ours, which wants none).
+	if [ $vfio = 1 ]; then
+		tr=/sys/kernel/tracing
+		echo >$tr/trace
+		echo 1 >"$KVM_TCE_TRACE/enable" 2>/dev/null
+		tap_vmm kvm_tce_ours_v1_ --case '^vfio_v1_' --vfio-group "$group" \
+			--vfio-dev "$edu" --vfio-path user --vfio-v1
+		echo 0 >"$KVM_TCE_TRACE/enable" 2>/dev/null
+		v1_ours=$(grep -c 'liobn=0x80000001 .* handled ' $tr/trace)
+		v1_stock=$(grep -c 'liobn=0x80000001 .* stock ' $tr/trace)
+		if [ "$v1_ours" -gt 0 ] && [ "$v1_stock" = 0 ]; then
+			tap_ok kvm_tce_keeps_the_stock_handler_off_a_v1_container_table
+		else
+			tap_fail kvm_tce_keeps_the_stock_handler_off_a_v1_container_table \
+				"$v1_ours hcalls answered by kvm_tce, $v1_stock run by the stock handler"
+		fi
+	fi
 	# the tracepoint fires for the hcalls it handles
 	if [ -e "$KVM_TCE_TRACE/enable" ]; then
 		echo >/sys/kernel/tracing/trace
