@@ -78,19 +78,32 @@ static bool kt_ours_linked(struct kt_call *x)
 	return false;
 }
 
+/* Whether a table linked to @x's is held by one of our containers at all */
+static bool kt_ours_held(struct kt_call *x)
+{
+	struct kvmppc_spapr_tce_iommu_table *stit;
+
+	list_for_each_entry_rcu(stit, &x->stt->iommu_tables, next)
+		if (vfio_spapr_hcall_table_ours(stit->tbl))
+			return true;
+	return false;
+}
+
 /*
  * We cannot finish the call: the stock handler gets it. Except on a
- * table linked to one of our containers: the stock handler looks for
- * the memory in mm_iommu, where our preregistration is not, and on that
- * failure clears the hardware TCE behind the container's back before it
- * answers H_TOO_HARD. Then H_TOO_HARD is ours to give, with both tables
- * untouched, and userspace maps through the container.
+ * table linked to one of our containers, published or not (a window
+ * being removed, a v1 container's): the stock handler looks for the
+ * memory in mm_iommu, where our preregistration is not, and on that
+ * failure takes the hardware TCE out behind the container's back and
+ * puts it back or clears it, racing the container's own clears. Then
+ * H_TOO_HARD is ours to give, with both tables untouched, and userspace
+ * maps through the container.
  */
 static long kt_stock(struct kt_call *x, enum kt_stat why)
 {
 	kt_count(x->vm, KT_FALLBACK, 1);
 	kt_count(x->vm, why, 1);
-	if (x->stt && kt_ours_linked(x))
+	if (x->stt && kt_ours_held(x))
 		return H_TOO_HARD;
 	return KT_STOCK;
 }

@@ -11,6 +11,13 @@
  * stops being programmed or is cleared, it is unpublished and an RCU
  * grace period passes, so no hcall is still inside it when its TCEs are
  * cleared and their memory given back.
+ *
+ * Every table a window of ours holds is also "owned", from before its
+ * first TCE until our last reference goes: the stock handler must never
+ * run on it. Its clear of a TCE takes the TCE out and, finding no
+ * mm_iommu region, puts it back, without our TCE lock; a clear of ours
+ * in between gives the region back by our record, and the TCE put back
+ * would stay live with no record (Documentation/kvm_tce.rst).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,6 +27,7 @@
 #include "vs_internal.h"
 
 static LIST_HEAD(vs_hcall_windows);
+static LIST_HEAD(vs_owned_windows);
 static DEFINE_SPINLOCK(vs_hcall_lock);
 
 static bool vs_hcall_wanted(struct vs_container *c, struct vs_window *w)
@@ -77,6 +85,62 @@ void vs_hcall_hide(struct vs_window *w)
 	if (was)
 		synchronize_rcu();
 }
+
+/**
+ * vs_hcall_own() - mark the table of @w as ours, before its first TCE.
+ * @w: a window that holds a table (its container's lock held)
+ */
+void vs_hcall_own(struct vs_window *w)
+{
+	spin_lock(&vs_hcall_lock);
+	if (!w->owned) {
+		w->owned = true;
+		list_add_rcu(&w->onode, &vs_owned_windows);
+	}
+	spin_unlock(&vs_hcall_lock);
+}
+
+/**
+ * vs_hcall_disown() - forget the table of @w, once no group has it set.
+ * @w: a window about to let its table go (its container's lock held)
+ *
+ * Waits for an RCU grace period: no reader still looks at @w after.
+ */
+void vs_hcall_disown(struct vs_window *w)
+{
+	bool was;
+
+	spin_lock(&vs_hcall_lock);
+	was = w->owned;
+	if (was) {
+		w->owned = false;
+		list_del_rcu(&w->onode);
+	}
+	spin_unlock(&vs_hcall_lock);
+	if (was)
+		synchronize_rcu();
+}
+
+/**
+ * vfio_spapr_hcall_table_ours() - whether @tbl is held by a window of ours.
+ * @tbl: a hardware table KVM linked to a guest table
+ *
+ * Published or not: a window being removed, a v1 container's, one whose
+ * groups left. The stock handler must not run on such a table.
+ *
+ * Context: rcu_read_lock() held.
+ * Return: true when one of our containers holds @tbl.
+ */
+bool vfio_spapr_hcall_table_ours(struct iommu_table *tbl)
+{
+	struct vs_window *w;
+
+	list_for_each_entry_rcu(w, &vs_owned_windows, onode)
+		if (READ_ONCE(w->tbl) == tbl)
+			return true;
+	return false;
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_table_ours);
 
 /**
  * vfio_spapr_hcall_window() - the published window whose table is @tbl.

@@ -75,6 +75,9 @@ struct vs_window {
 	struct list_head hnode;
 	struct vs_container *owner;
 	bool published;
+	/* Holds a table (vs_hcall.c): on vs_owned_windows. */
+	struct list_head onode;
+	bool owned;
 };
 
 struct vs_group {
@@ -238,6 +241,8 @@ void vs_v1_purge(struct vs_container *c, bool all);
 /* vs_hcall.c */
 void vs_hcall_sync(struct vs_container *c);
 void vs_hcall_hide(struct vs_window *w);
+void vs_hcall_own(struct vs_window *w);
+void vs_hcall_disown(struct vs_window *w);
 
 /* vs_container.c */
 extern const struct vfio_iommu_driver_ops vs_driver_ops;

@@ -67,6 +67,8 @@ static void vs_window_release(struct vs_container *c, struct vs_window *w)
 {
 	vs_hcall_hide(w);
 	vs_window_clear(c, w);
+	/* no group has it set: the stock handler may have it now */
+	vs_hcall_disown(w);
 	iommu_tce_table_put(w->tbl);
 	kvfree(w->ua_shadow);
 	vs_uncharge(c->mm, w->charged);
@@ -150,6 +152,7 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 			goto unset;
 	}
 	w->tbl = tbl;
+	vs_hcall_own(w);
 	w->created = true;
 	w->ddw = ddw;
 	w->charged = pages;
@@ -228,9 +231,12 @@ void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg
 {
 	int i;
 
-	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++)
-		if (tg->tables[i])
-			c->win[i].tbl = iommu_tce_table_get(tg->tables[i]);
+	for (i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+		if (!tg->tables[i])
+			continue;
+		c->win[i].tbl = iommu_tce_table_get(tg->tables[i]);
+		vs_hcall_own(&c->win[i]);
+	}
 }
 
 /**

@@ -33,6 +33,7 @@ struct vfio_spapr_tce {
 
 struct vs_window *vfio_spapr_hcall_window(struct mm_struct *mm,
 					  struct iommu_table *tbl);
+bool vfio_spapr_hcall_table_ours(struct iommu_table *tbl);
 int vfio_spapr_hcall_prepare(struct vs_window *w, struct vfio_spapr_tce *t);
 void vfio_spapr_hcall_abort(struct vfio_spapr_tce *t);
 long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t);
