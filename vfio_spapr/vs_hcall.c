@@ -67,23 +67,29 @@ void vs_hcall_sync(struct vs_container *c)
 		synchronize_rcu();
 }
 
+/* Takes @node off its list if @listed, then waits out its readers. */
+static void vs_hcall_unlist(struct list_head *node, bool *listed)
+{
+	bool was;
+
+	spin_lock(&vs_hcall_lock);
+	was = *listed;
+	if (was) {
+		*listed = false;
+		list_del_rcu(node);
+	}
+	spin_unlock(&vs_hcall_lock);
+	if (was)
+		synchronize_rcu();
+}
+
 /**
  * vs_hcall_hide() - make @w unreachable by hcalls before it goes away.
  * @w: a window (its container's lock held)
  */
 void vs_hcall_hide(struct vs_window *w)
 {
-	bool was;
-
-	spin_lock(&vs_hcall_lock);
-	was = w->published;
-	if (was) {
-		w->published = false;
-		list_del_rcu(&w->hnode);
-	}
-	spin_unlock(&vs_hcall_lock);
-	if (was)
-		synchronize_rcu();
+	vs_hcall_unlist(&w->hnode, &w->published);
 }
 
 /**
@@ -108,17 +114,7 @@ void vs_hcall_own(struct vs_window *w)
  */
 void vs_hcall_disown(struct vs_window *w)
 {
-	bool was;
-
-	spin_lock(&vs_hcall_lock);
-	was = w->owned;
-	if (was) {
-		w->owned = false;
-		list_del_rcu(&w->onode);
-	}
-	spin_unlock(&vs_hcall_lock);
-	if (was)
-		synchronize_rcu();
+	vs_hcall_unlist(&w->onode, &w->owned);
 }
 
 /**
