@@ -863,6 +863,20 @@ static void ctr_free(struct ctr *c)
 	c->iv = NULL;
 }
 
+/* Two containers and their groups, as far as they were opened, closed and freed */
+static void ctr_pair_close(struct ctr c[2], int gfd[2])
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (c[k].fd >= 0)
+			close(c[k].fd);
+		if (gfd[k] >= 0)
+			close(gfd[k]);
+		ctr_free(&c[k]);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* random arguments */
 
@@ -2063,13 +2077,7 @@ static int ph_threads(struct fz *f, bool v2, bool two)
 		ctr_drain(f, &c[i]);
 	world_unregister(f);
 out:
-	for (i = 0; i < 2; i++) {
-		if (c[i].fd >= 0)
-			close(c[i].fd);
-		if (gfd[i] >= 0)
-			close(gfd[i]);
-		ctr_free(&c[i]);
-	}
+	ctr_pair_close(c, gfd);
 	check_end(f, &pl);
 	pool_free(&pl);
 	return 0;
@@ -2454,13 +2462,7 @@ static int ph_close(struct fz *f, bool v2, bool two)
 			ctr_free(&c[k]);
 		continue;
 undo:
-		for (k = 0; k < 2; k++) {
-			if (c[k].fd >= 0)
-				close(c[k].fd);
-			if (gfd[k] >= 0)
-				close(gfd[k]);
-			ctr_free(&c[k]);
-		}
+		ctr_pair_close(c, gfd);
 		break;
 	}
 	check_end(f, &pl);
