@@ -108,7 +108,7 @@ else
 	n=$((n + 1))
 fi
 if [ $ours = 1 ]; then
-	n=$((n + $(count_vmm) + 3))
+	n=$((n + $(count_vmm) + 4))
 	[ $vfio = 1 ] && n=$((n + $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x)))
 	[ $vfio = 1 ] && n=$((n + $(count_vmm --case '^vfio_v1_' --vfio-group 0 --vfio-dev x) + 1))
 else
@@ -232,6 +232,24 @@ if [ $ours = 1 ] && kvm_tce_load; then
 	else
 		tap_fail kvm_tce_tracepoint_fires "no $KVM_TCE_TRACE"
 	fi
+	# The four handlers are hooked by kvm_tce's ops alone (count 1),
+	# redirecting (I), and through the trampoline that asks for the
+	# argument registers only (no R): the all-registers one puts back a
+	# stale r13 (paca) after a preemption that moved the task to
+	# another CPU, which brings a preemptible (7.x) host down.
+	hooks=
+	for f in kvmppc_h_put_tce kvmppc_h_put_tce_indirect \
+		 kvmppc_h_stuff_tce kvmppc_h_get_tce; do
+		l=$(grep -E "^$f \[kvm\]" /sys/kernel/tracing/enabled_functions)
+		case "$l" in
+		*" (1)  "*" I "*) ;;
+		*) hooks="$hooks $f: '${l:-not hooked}';" ;;
+		esac
+	done
+	[ -z "$hooks" ] &&
+		tap_ok kvm_tce_hooks_through_the_argument_registers_trampoline_only ||
+		tap_fail kvm_tce_hooks_through_the_argument_registers_trampoline_only \
+			"$hooks"
 	# intercept=N: the stock path answers, our counters stay
 	put=$(kvm_tce_counter put)
 	c0=$(kvm_tce_stat "$put")
