@@ -1,79 +1,92 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * How the handlers are reached: a kprobe on each of kvm.ko's exported
- * TCE hcall handlers, which kvm-hv calls in virtual mode. The probe's
- * pre-handler runs ours with the same arguments (r3 = vcpu, r4... =
- * the hcall's); when ours answers, it returns that answer straight to
- * kvm-hv, as the function would (r3 = the PAPR code, nip = the return
- * address in the link register: on ppc64le the probe sits at the
- * function's ftrace call, before its prologue, so nothing is unwound);
- * when ours says KT_STOCK, the stock function runs as if nobody had
- * looked. This is what the kernel's own function-override helper does;
- * that helper is not built into the distribution kernels
- * (FUNCTION_ERROR_INJECTION is off), and ftrace redirection into a
- * module has ELFv2 TOC pitfalls that kprobes do not.
+ * How the handlers are reached: one ftrace callback on each of kvm.ko's
+ * exported TCE hcall handlers, which kvm-hv calls in virtual mode. The
+ * callback runs at the function's ftrace call, before its prologue, with
+ * the function's arguments in the saved argument registers (r3 = vcpu,
+ * r4... = the hcall's). When ours answers, it returns that answer
+ * straight to kvm-hv, as the function would: r3 = the PAPR code, nip =
+ * the return address still in the link register, so the function never
+ * runs and nothing is unwound. When ours says KT_STOCK, nothing is
+ * changed and the function runs as if nobody had looked.
  *
- * One more probe watches kvm_arch_destroy_vm() so a VM's counters go
- * with it. Unregistering waits for running handlers (an RCU grace
- * period), so unloading while guests run leaves only stock behaviour.
+ * The ops asks for the argument registers only, never for all of them
+ * (no FTRACE_OPS_FL_SAVE_REGS). On powerpc the all-registers trampoline
+ * (ftrace_regs_caller, which every kprobe on a function's entry uses)
+ * puts back r13, the per-CPU paca pointer, from the copy it took on
+ * entry. Under a preemptible kernel (Debian's 7.x: PREEMPT_LAZY) the
+ * task can be preempted when the callback's recursion guard re-enables
+ * preemption, and resume on another CPU; the stale r13 then names the
+ * old CPU's paca, so `current`, the preempt count and the stack
+ * protector's canary are another task's: "scheduling while atomic",
+ * stack-protector panics, hangs. The argument-only trampoline
+ * (ftrace_caller) restores r3-r10 and leaves r13 alone. Should anything
+ * else put an all-registers ops on the same function (a kprobe, perf
+ * probe), ftrace switches the site to ftrace_regs_caller and the stock
+ * kernel's hazard returns; Documentation/kvm_tce.rst says so.
+ *
+ * Control never enters module code from the traced function's frame:
+ * ftrace calls the callback as it calls any tracer, and the answer goes
+ * back to kvm-hv's call site, whose TOC is restored by the caller's own
+ * call sequence. IPMODIFY makes the hook exclusive: the kernel refuses
+ * it on a function something else (livepatch, another module) already
+ * redirects.
+ *
+ * The same ops watches kvm_arch_destroy_vm() (by name: 7.x no longer
+ * exports anything a module could link against there) so the VM's
+ * counters go with it. Unregistering waits until no callback runs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/kprobes.h>
+#include <linux/ftrace.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/trace_recursion.h>
 #include <asm/hvcall.h>
 #include <asm/kvm_ppc.h>
+#include <spapr_tce/compat.h>
 #include "kt_internal.h"
 
 #define CREATE_TRACE_POINTS
 #include "kt_trace.h"
 
-static int kt_pre_hcall(struct kprobe *p, struct pt_regs *regs);
-static int kt_pre_destroy(struct kprobe *p, struct pt_regs *regs);
+/*
+ * The ftrace call sits within the first instructions of a ppc64le
+ * function (after the global entry's TOC setup).
+ */
+#define KT_SITE_MAX	16
 
-struct kt_probe {
-	struct kprobe kp;
-	/* The probed function, for the check that the probe landed in it. */
+struct kt_hook {
 	void *fn;
-	unsigned long opcode;	/* an hcall handler: intercept switches it */
+	const char *name;
+	unsigned long opcode;
 };
 
-#define KT_HCALL_PROBE(sym, op) \
-	{ .kp = { .symbol_name = #sym, .pre_handler = kt_pre_hcall }, \
-	  .fn = sym, .opcode = op }
+#define KT_HCALL_HOOK(sym, op) { .fn = sym, .name = #sym, .opcode = op }
 
-static struct kt_probe kt_probes[] = {
-	KT_HCALL_PROBE(kvmppc_h_put_tce, H_PUT_TCE),
-	KT_HCALL_PROBE(kvmppc_h_put_tce_indirect, H_PUT_TCE_INDIRECT),
-	KT_HCALL_PROBE(kvmppc_h_stuff_tce, H_STUFF_TCE),
-	KT_HCALL_PROBE(kvmppc_h_get_tce, H_GET_TCE),
-	{ .kp = { .symbol_name = "kvm_arch_destroy_vm",
-		  .pre_handler = kt_pre_destroy } },
+static const struct kt_hook kt_hooks[] = {
+	KT_HCALL_HOOK(kvmppc_h_put_tce, H_PUT_TCE),
+	KT_HCALL_HOOK(kvmppc_h_put_tce_indirect, H_PUT_TCE_INDIRECT),
+	KT_HCALL_HOOK(kvmppc_h_stuff_tce, H_STUFF_TCE),
+	KT_HCALL_HOOK(kvmppc_h_get_tce, H_GET_TCE),
+};
+
+static const char kt_destroy_fn[] = "kvm_arch_destroy_vm";
+
+static void kt_ftrace_call(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *op, struct ftrace_regs *fregs);
+
+static struct ftrace_ops kt_ops = {
+	.func = kt_ftrace_call,
+	.flags = FTRACE_OPS_FL_IPMODIFY,
 };
 
 static bool kt_intercept = true;
-static bool kt_registered;
-static DEFINE_MUTEX(kt_probe_lock);
+static DEFINE_MUTEX(kt_intercept_lock);
 
-/* Ours answered: return @ret to the caller; KT_STOCK: run the function. */
-static int kt_finish(struct pt_regs *regs, unsigned long opcode,
-		     unsigned long npages, long ret)
-{
-	bool handled = ret != KT_STOCK;
-
-	trace_kvm_tce_hcall(opcode, regs->gpr[4], regs->gpr[5], regs->gpr[6],
-			    npages, handled ? ret : H_TOO_HARD, handled);
-	if (!handled)
-		return 0;
-	regs->gpr[3] = ret;
-	regs_set_return_ip(regs, regs->link);
-	return 1;
-}
-
-/* Ours for @opcode, with the probed function's arguments. */
+/* Ours for @opcode, with the traced function's arguments. */
 static long kt_call(unsigned long opcode, struct pt_regs *regs)
 {
 	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->gpr[3];
@@ -92,41 +105,80 @@ static long kt_call(unsigned long opcode, struct pt_regs *regs)
 	return KT_STOCK;
 }
 
-static int kt_pre_hcall(struct kprobe *p, struct pt_regs *regs)
+/* Ours answered: return the answer to kvm-hv; KT_STOCK: run the function. */
+static void kt_hcall(unsigned long opcode, struct pt_regs *regs)
 {
-	struct kt_probe *probe = container_of(p, struct kt_probe, kp);
 	unsigned long npages = 1;
+	bool handled;
 	long ret;
 
-	if (probe->opcode == H_PUT_TCE_INDIRECT || probe->opcode == H_STUFF_TCE)
+	if (opcode == H_PUT_TCE_INDIRECT || opcode == H_STUFF_TCE)
 		npages = regs->gpr[7];
 	rcu_read_lock();
-	ret = kt_call(probe->opcode, regs);
+	ret = kt_call(opcode, regs);
 	rcu_read_unlock();
-	return kt_finish(regs, probe->opcode, npages, ret);
+	handled = ret != KT_STOCK;
+	trace_kvm_tce_hcall(opcode, regs->gpr[4], regs->gpr[5], regs->gpr[6],
+			    npages, handled ? ret : H_TOO_HARD, handled);
+	if (!handled)
+		return;
+	regs->gpr[3] = ret;
+	regs_set_return_ip(regs, regs->link);
 }
 
-static int kt_pre_destroy(struct kprobe *p, struct pt_regs *regs)
+/*
+ * @ip is the ftrace call site: within KT_SITE_MAX bytes of the start of
+ * one of the hcall handlers, or kvm_arch_destroy_vm()'s, the only other
+ * function in the filter. The recursion guard also keeps preemption off,
+ * which the handlers' per-CPU staging area and the intercept switch's
+ * grace period rely on.
+ */
+static void notrace kt_ftrace_call(unsigned long ip, unsigned long parent_ip,
+				   struct ftrace_ops *op,
+				   struct ftrace_regs *fregs)
 {
-	kt_vm_gone((struct kvm *)regs->gpr[3]);
-	return 0;
-}
-
-/* Probe state follows the intercept parameter; kt_probe_lock held. */
-static void kt_probes_apply(void)
-{
+	struct pt_regs *regs = spapr_compat_ftrace_pt_regs(fregs);
 	unsigned int i;
+	int bit;
 
-	for (i = 0; i < ARRAY_SIZE(kt_probes); i++) {
-		if (!kt_probes[i].opcode)
-			continue;
-		if (kt_intercept)
-			enable_kprobe(&kt_probes[i].kp);
-		else
-			disable_kprobe(&kt_probes[i].kp);
-	}
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (bit < 0)
+		return;
+	for (i = 0; i < ARRAY_SIZE(kt_hooks); i++)
+		if (ip - (unsigned long)kt_hooks[i].fn <= KT_SITE_MAX)
+			break;
+	if (i == ARRAY_SIZE(kt_hooks))
+		kt_vm_gone((struct kvm *)regs->gpr[3]);
+	else if (READ_ONCE(kt_intercept))
+		kt_hcall(kt_hooks[i].opcode, regs);
+	ftrace_test_recursion_unlock(bit);
 }
 
+/*
+ * Put @h's function in the filter: its own address where ftrace maps a
+ * function's start to its call site, else the site itself, within
+ * KT_SITE_MAX bytes of the start.
+ */
+static int kt_hook_add(const struct kt_hook *h)
+{
+	unsigned long off;
+	int ret = -ENOENT;
+
+	for (off = 0; off <= KT_SITE_MAX; off += 4) {
+		ret = ftrace_set_filter_ip(&kt_ops, (unsigned long)h->fn + off,
+					   0, 0);
+		if (!ret)
+			return 0;
+	}
+	pr_err("no ftrace site at the start of %s: %d\n", h->name, ret);
+	return ret;
+}
+
+/*
+ * Switching off takes effect for every call that starts after the write
+ * returns: the callback reads the switch with preemption off, so one
+ * grace period sees every handler that read it on out.
+ */
 static int kt_intercept_set(const char *val, const struct kernel_param *kp)
 {
 	bool on;
@@ -134,11 +186,10 @@ static int kt_intercept_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
-	mutex_lock(&kt_probe_lock);
-	kt_intercept = on;
-	if (kt_registered)
-		kt_probes_apply();
-	mutex_unlock(&kt_probe_lock);
+	mutex_lock(&kt_intercept_lock);
+	WRITE_ONCE(kt_intercept, on);
+	synchronize_rcu();
+	mutex_unlock(&kt_intercept_lock);
 	return 0;
 }
 
@@ -150,61 +201,39 @@ module_param_cb(intercept, &kt_intercept_ops, &kt_intercept, 0644);
 MODULE_PARM_DESC(intercept,
 		 "Handle H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE and H_GET_TCE here (Y, default) or leave them all to kvm.ko (N); switchable at run time");
 
-static void kt_unregister(unsigned int n)
-{
-	while (n--)
-		unregister_kprobe(&kt_probes[n].kp);
-}
-
 /**
- * kt_probe_init() - plant the probes.
+ * kt_hook_init() - hook kvm.ko's TCE handlers and kvm_arch_destroy_vm().
  *
- * Return: 0, or the kprobe error (-ENOENT when kvm.ko's symbols are not
- * where the probes look; -EINVAL when a probe did not land at the start
- * of the function it names).
+ * Return: 0; -EINVAL or -ENOENT when a function has no ftrace site at
+ * its start; -EBUSY when something else already redirects one of them.
  */
-int kt_probe_init(void)
+int kt_hook_init(void)
 {
+	/* ftrace parses the pattern in place: a copy of it */
+	unsigned char glob[sizeof(kt_destroy_fn)];
 	unsigned int i;
 	int ret;
 
-	mutex_lock(&kt_probe_lock);
-	for (i = 0; i < ARRAY_SIZE(kt_probes); i++) {
-		struct kt_probe *p = &kt_probes[i];
-		unsigned long off;
-
-		ret = register_kprobe(&p->kp);
-		if (ret) {
-			pr_err("cannot probe %s: %d\n", p->kp.symbol_name, ret);
-			break;
-		}
-		/* ELFv2: the ftrace site is a few instructions in. */
-		off = (unsigned long)p->kp.addr - (unsigned long)p->fn;
-		if (p->fn && off > 16) {
-			pr_err("probe on %s landed at %pS, not at its start\n",
-			       p->kp.symbol_name, p->kp.addr);
-			unregister_kprobe(&p->kp);
-			ret = -EINVAL;
-			break;
-		}
-	}
+	memcpy(glob, kt_destroy_fn, sizeof(glob));
+	ret = ftrace_set_filter(&kt_ops, glob, sizeof(glob) - 1, 0);
+	if (ret)
+		pr_err("no ftrace site in %s: %d\n", kt_destroy_fn, ret);
+	for (i = 0; i < ARRAY_SIZE(kt_hooks) && !ret; i++)
+		ret = kt_hook_add(&kt_hooks[i]);
+	if (!ret)
+		ret = register_ftrace_function(&kt_ops);
 	if (ret) {
-		kt_unregister(i);
-	} else {
-		kt_registered = true;
-		kt_probes_apply();
+		pr_err("cannot hook kvm.ko's TCE handlers: %d\n", ret);
+		ftrace_free_filter(&kt_ops);
 	}
-	mutex_unlock(&kt_probe_lock);
 	return ret;
 }
 
 /**
- * kt_probe_exit() - remove the probes; no handler runs afterwards.
+ * kt_hook_exit() - unhook; no callback runs afterwards.
  */
-void kt_probe_exit(void)
+void kt_hook_exit(void)
 {
-	mutex_lock(&kt_probe_lock);
-	kt_registered = false;
-	kt_unregister(ARRAY_SIZE(kt_probes));
-	mutex_unlock(&kt_probe_lock);
+	unregister_ftrace_function(&kt_ops);
+	ftrace_free_filter(&kt_ops);
 }

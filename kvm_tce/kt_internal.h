@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kvm_tce internals: the hcall handlers, what they count, and how they
- * are reached (kprobes on kvm.ko's own handlers).
+ * are reached (an ftrace callback on kvm.ko's own handlers).
  */
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
@@ -78,8 +78,8 @@ int kt_gpa_to_ua(struct kvm *kvm, unsigned long gpa, unsigned long *ua);
 int kt_read_guest_list(struct kvm *kvm, unsigned long ua, u64 *dst,
 		       unsigned long n);
 
-/* kt_probe.c */
-int kt_probe_init(void);
-void kt_probe_exit(void);
+/* kt_hook.c */
+int kt_hook_init(void);
+void kt_hook_exit(void);
 
 #endif

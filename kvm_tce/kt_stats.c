@@ -6,7 +6,7 @@
  *
  * A VM's counters are made at its first TCE hcall, in atomic context, so
  * its debugfs directory is made later by a work item; they go when KVM
- * destroys the VM (kt_probe.c watches kvm_arch_destroy_vm()). Both work
+ * destroys the VM (kt_hook.c watches kvm_arch_destroy_vm()). Both work
  * items run on one ordered queue, so a directory is never removed before
  * it is made.
  */

@@ -2,9 +2,9 @@
 /*
  * In-kernel PAPR TCE hypercall handlers for KVM-HV: module entry points.
  *
- * Loads into a stock kernel: the handlers are reached through kprobes on
- * kvm.ko's own (kt_probe.c), serve KVM's guest TCE tables and the
- * hardware tables of our VFIO containers linked to them (kt_hcall.c),
+ * Loads into a stock kernel: the handlers are reached through an ftrace
+ * callback on kvm.ko's own (kt_hook.c), serve KVM's guest TCE tables and
+ * the hardware tables of our VFIO containers linked to them (kt_hcall.c),
  * and leave everything else to kvm.ko. See Documentation/kvm_tce.rst.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -27,7 +27,7 @@ static int __init kvm_tce_init(void)
 	ret = kt_stats_init(kt_dir);
 	if (ret)
 		goto free;
-	ret = kt_probe_init();
+	ret = kt_hook_init();
 	if (ret)
 		goto stats;
 	pr_info("version %s loaded: TCE hcalls handled in the kernel\n",
@@ -43,7 +43,7 @@ free:
 
 static void __exit kvm_tce_exit(void)
 {
-	kt_probe_exit();
+	kt_hook_exit();
 	kt_stats_exit();
 	debugfs_remove_recursive(kt_dir);
 	kt_hcall_exit();

@@ -20,6 +20,22 @@
 #include <asm/iommu.h>
 
 /*
+ * 6.1 -> 6.12: struct ftrace_regs became opaque, its registers reached
+ * through arch_ftrace_regs() from <linux/ftrace_regs.h> ("ftrace: Make
+ * ftrace_regs abstract from direct use", v6.13, in Debian's 6.12 headers
+ * too); 6.1's powerpc struct ftrace_regs holds the pt_regs as .regs.
+ * Probed by Kbuild from the header's presence. Only the argument
+ * registers, r1, nip and link are filled in for an ops without
+ * FTRACE_OPS_FL_SAVE_REGS (kvm_tce/kt_hook.c).
+ */
+#ifdef SPAPR_HAVE_FTRACE_REGS_H
+#include <linux/ftrace_regs.h>
+#define spapr_compat_ftrace_pt_regs(fregs) (&arch_ftrace_regs(fregs)->regs)
+#else
+#define spapr_compat_ftrace_pt_regs(fregs) (&(fregs)->regs)
+#endif
+
+/*
  * 6.12 -> 7.x (v6.18): struct page's flags word became memdesc_flags_t, a
  * struct holding the word as .f (commit 53fbef56e07d "mm: introduce
  * memdesc_flags_t"). Probed by Kbuild from include/linux/mm_types.h.
