@@ -106,14 +106,14 @@ check:
 # Both with the upgrade: 94 min (README).
 DKMS_KERNELS ?= 6.1
 check-dkms:
-	@MACHINES=powernv9+dkms bash scripts/check.sh \
+	@MACHINES=powernv9+dkms EXTRA_CELLS= bash scripts/check.sh \
 		--filter '^(host/deb/|powernv9\+dkms/($(subst $(eval) ,|,$(subst .,\.,$(DKMS_KERNELS))))/)'
 
 # The debug-kernel lane alone (Documentation/debug-kernel.rst): the whole
 # suite and the allocation-failure sweep on the KASAN/lockdep/kmemleak
 # kernel, on its radix machines; hours under TCG, so not in make check.
 check-debug:
-	@KERNELS=6.12-debug bash scripts/check.sh $(if $(T),--filter '$(T)')
+	@KERNELS=6.12-debug EXTRA_CELLS= bash scripts/check.sh $(if $(T),--filter '$(T)')
 
 run:
 	@bash scripts/run-demo.sh
