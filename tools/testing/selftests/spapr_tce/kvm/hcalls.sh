@@ -108,7 +108,7 @@ else
 	n=$((n + 1))
 fi
 if [ $ours = 1 ]; then
-	n=$((n + $(count_vmm) + 4))
+	n=$((n + $(count_vmm) + 5))
 	[ $vfio = 1 ] && n=$((n + $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x)))
 	[ $vfio = 1 ] && n=$((n + $(count_vmm --case '^vfio_v1_' --vfio-group 0 --vfio-dev x) + 1))
 else
@@ -250,6 +250,15 @@ if [ $ours = 1 ] && kvm_tce_load; then
 		tap_ok kvm_tce_hooks_through_the_argument_registers_trampoline_only ||
 		tap_fail kvm_tce_hooks_through_the_argument_registers_trampoline_only \
 			"$hooks"
+	# ftrace cannot be switched off under the hook (the stock handler
+	# would get our containers' tables): the write is refused.
+	fe=/proc/sys/kernel/ftrace_enabled
+	if echo 0 >$fe 2>/dev/null || [ "$(cat $fe)" != 1 ]; then
+		echo 1 >$fe
+		tap_fail kvm_tce_keeps_ftrace_on_while_loaded "$fe took 0"
+	else
+		tap_ok kvm_tce_keeps_ftrace_on_while_loaded
+	fi
 	# intercept=N: the stock path answers, our counters stay
 	put=$(kvm_tce_counter put)
 	c0=$(kvm_tce_stat "$put")
