@@ -78,9 +78,15 @@ static const char kt_destroy_fn[] = "kvm_arch_destroy_vm";
 static void kt_ftrace_call(unsigned long ip, unsigned long parent_ip,
 			   struct ftrace_ops *op, struct ftrace_regs *fregs);
 
+/*
+ * PERMANENT: while it is registered, root cannot switch ftrace off
+ * (kernel.ftrace_enabled=0) and with it the hook, which would hand our
+ * containers' tables to the stock handler and leave a destroyed VM's
+ * counters behind.
+ */
 static struct ftrace_ops kt_ops = {
 	.func = kt_ftrace_call,
-	.flags = FTRACE_OPS_FL_IPMODIFY,
+	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
 
 static bool kt_intercept = true;
@@ -224,6 +230,11 @@ int kt_hook_init(void)
 		ret = register_ftrace_function(&kt_ops);
 	if (ret) {
 		pr_err("cannot hook kvm.ko's TCE handlers: %d\n", ret);
+		/*
+		 * A registration refused for IPMODIFY was on ftrace's list for
+		 * a moment: let its readers (preemption off) finish first.
+		 */
+		synchronize_rcu();
 		ftrace_free_filter(&kt_ops);
 	}
 	return ret;
@@ -234,6 +245,7 @@ int kt_hook_init(void)
  */
 void kt_hook_exit(void)
 {
-	unregister_ftrace_function(&kt_ops);
+	/* Only a kernel that has switched ftrace off for good refuses. */
+	WARN_ON(unregister_ftrace_function(&kt_ops));
 	ftrace_free_filter(&kt_ops);
 }
