@@ -42,7 +42,6 @@
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/mutex.h>
 #include <linux/trace_recursion.h>
 #include <asm/hvcall.h>
 #include <asm/kvm_ppc.h>
@@ -90,7 +89,6 @@ static struct ftrace_ops kt_ops = {
 };
 
 static bool kt_intercept = true;
-static DEFINE_MUTEX(kt_intercept_lock);
 
 /* Ours for @opcode, with the traced function's arguments. */
 static long kt_call(unsigned long opcode, struct pt_regs *regs)
@@ -183,7 +181,9 @@ static int kt_hook_add(const struct kt_hook *h)
 /*
  * Switching off takes effect for every call that starts after the write
  * returns: the callback reads the switch with preemption off, so one
- * grace period sees every handler that read it on out.
+ * grace period sees every handler that read it on out. Writes are
+ * serialised by the module's kernel_param_lock (sysfs) or run alone
+ * (load).
  */
 static int kt_intercept_set(const char *val, const struct kernel_param *kp)
 {
@@ -192,10 +192,8 @@ static int kt_intercept_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
-	mutex_lock(&kt_intercept_lock);
 	WRITE_ONCE(kt_intercept, on);
 	synchronize_rcu();
-	mutex_unlock(&kt_intercept_lock);
 	return 0;
 }
 
