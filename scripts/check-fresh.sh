@@ -132,6 +132,9 @@ git -C "$TOP" bundle create -q "$ROOT/tmp/spapr-tce.bundle" HEAD ${branch:+"$bra
 	git -C "$TOP" bundle create "$ROOT/tmp/spapr-tce.bundle" HEAD ${branch:+"$branch"}
 rev=$(git -C "$TOP" rev-parse --short HEAD)
 
+# A real system's / is a mount point, and tools rely on it: unshare
+# --propagation (scripts/lib/buildroot.sh) fails with EINVAL otherwise.
+mount --bind "$ROOT" "$ROOT"
 mount -t proc proc "$ROOT/proc"
 mount --bind /sys "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
