@@ -32,7 +32,6 @@ static void *vs_open(unsigned long arg)
 	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->regs);
-	xa_init_flags(&c->v1_tces, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&c->v1_pages, XA_FLAGS_ACCOUNT);
 	c->v2 = arg == VFIO_SPAPR_TCE_v2_IOMMU;
 	c->core = srm_core_get();
@@ -91,8 +90,7 @@ static void vs_release(void *data)
 		vs_uncharge(c->mm, c->v1_charged);
 	/* Every window was cleared: no TCE of ours, no page held. */
 	vs_v1_purge(c, true);
-	WARN_ON(!xa_empty(&c->v1_tces) || !xa_empty(&c->v1_pages));
-	xa_destroy(&c->v1_tces);
+	WARN_ON(!xa_empty(&c->v1_pages));
 	xa_destroy(&c->v1_pages);
 	mutex_unlock(&c->lock);
 	if (c->vmm)

@@ -69,6 +69,8 @@ struct vs_window {
 	bool created;			/* by us: freed when removed */
 	bool ddw;			/* pseries: the device's one DDW */
 	__be64 *ua_shadow;		/* v2 over a fixed window: ua per TCE */
+	/* v1: per TCE, the pfn + 1 of the page it pinned (0: none) */
+	unsigned long *v1_pfn;
 	unsigned long charged;		/* pages of locked_vm for the table */
 	unsigned long live;		/* TCEs set: clearing stops at none */
 	/* Reachable by guest hcalls (vs_hcall.c): on vs_hcall_windows. */
@@ -102,12 +104,11 @@ struct vs_container {
 	struct vs_mm *vmm;		/* v2 */
 	struct srm_core *core;
 	/*
-	 * v1: what each live TCE pinned, by its bus address in 4K units
-	 * (the pfn + 1), and how many TCEs hold each pinned page: locked_vm
-	 * is charged per distinct page (v1_held), whatever the TCE size.
-	 * An entry of value 0 is stale: kept for its tree nodes (vs_tce.c).
+	 * v1: how many live TCEs hold each pinned page (what each TCE
+	 * pinned is its window's v1_pfn): locked_vm is charged per distinct
+	 * page (v1_held), whatever the TCE size. An entry of value 0 is
+	 * stale: kept for its tree nodes (vs_tce.c).
 	 */
-	struct xarray v1_tces;
 	struct xarray v1_pages;
 	unsigned long v1_held;		/* v1: pages in v1_pages */
 	unsigned long v1_stale;		/* v1: stale entries (vs_tce.c) */

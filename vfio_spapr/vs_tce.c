@@ -3,17 +3,18 @@
  * Setting and clearing TCEs for VFIO_IOMMU_MAP_DMA / UNMAP_DMA.
  *
  * v1 pins each page as it is mapped and keeps, per TCE, the page it
- * pinned: what it gives back when the TCE goes is its own record, never
- * what the hardware says (the stock KVM handler may have cleared the
- * hardware TCE of a table linked to a guest). locked_vm is charged per
- * distinct page the live TCEs hold, so VmLck follows what is pinned
- * whether the TCEs are smaller than a page (4K TCEs on 64K pages: one
- * page for all the TCEs in it) or larger (a hugetlb page: every page the
- * TCE reaches). Its two records keep their tree nodes when an entry
- * goes (the entry stays, as a stale one): a map and unmap of the same
- * range would otherwise allocate and free (through RCU) a chain of nodes
- * on every call; the stale entries are dropped once there are more than
- * VS_V1_STALE_MAX of them, and at the container's end.
+ * pinned, in an array of the window's size (vs_view_make()): what it
+ * gives back when the TCE goes is its own record, never what the
+ * hardware says (the stock KVM handler may have cleared the hardware TCE
+ * of a table linked to a guest). locked_vm is charged per distinct page
+ * the live TCEs hold, so VmLck follows what is pinned whether the TCEs
+ * are smaller than a page (4K TCEs on 64K pages: one page for all the
+ * TCEs in it) or larger (a hugetlb page: every page the TCE reaches); a
+ * tree counts the TCEs that hold each page. It keeps its nodes when a
+ * page goes (the entry stays, as a stale one): a map and unmap of the
+ * same range would otherwise allocate and free (through RCU) a chain of
+ * nodes on every call; the stale entries are dropped once there are more
+ * than VS_V1_STALE_MAX of them, and at the container's end.
  * v2 maps only preregistered memory, already pinned and
  * charged, translated by the real-mode core, and counts every TCE on its
  * region so that the region cannot be unregistered under it.
@@ -71,15 +72,15 @@ static int vs_v1_settle(struct vs_container *c, unsigned long want)
  * v1: stale entries (value 0, see the top of the file) kept at most.
  * Their tree nodes stay allocated: at worst (every stale entry in a node
  * of its own) about 600 bytes each, accounted to the user's memory
- * cgroup, that is 20 MiB for 32768; a range of 64 MiB in 4K pages makes
- * 2 x 16384 of them, and maps again without allocating.
+ * cgroup, that is 20 MiB for 32768; a range of 128 MiB in 4K pages makes
+ * as many, and maps again without allocating.
  */
 #define VS_V1_STALE_MAX	32768
 
-/* v1: the key of a TCE in v1_tces: its bus address in 4K units. */
-static unsigned long vs_v1_key(struct vs_window *w, unsigned long entry)
+/* v1: the record of the TCE at @entry, or NULL before the first map. */
+static unsigned long *vs_v1_slot(struct vs_window *w, unsigned long entry)
 {
-	return entry << (w->tbl->it_page_shift - IOMMU_PAGE_SHIFT_4K);
+	return w->v1_pfn ? &w->v1_pfn[entry - w->tbl->it_offset] : NULL;
 }
 
 /* v1: the base pages one TCE holds (all of a TCE larger than a page). */
@@ -91,38 +92,47 @@ static unsigned long vs_v1_span(struct vs_window *w)
 }
 
 /*
- * v1: one TCE fewer holds each page of [pfn, pfn + n); a page no TCE
- * holds any more leaves v1_held, its entry stale (the charge follows at
- * the next settle). One walk of the tree per page. Never sleeps: the
- * entries exist, so storing allocates nothing.
+ * v1: @k TCEs fewer hold the page @pfn, in one walk of the tree; a page
+ * no TCE holds any more leaves v1_held, its entry stale (the charge
+ * follows at the next settle). Never sleeps: the entry exists, so
+ * storing allocates nothing.
  */
+static void vs_v1_page_put(struct vs_container *c, unsigned long pfn,
+			   unsigned long k)
+{
+	XA_STATE(xas, &c->v1_pages, pfn);
+	unsigned long held;
+
+	xas_lock(&xas);
+	held = xa_to_value(xas_load(&xas));
+	if (WARN_ON_ONCE(held < k))
+		k = held;
+	if (k)
+		xas_store(&xas, xa_mk_value(held - k));
+	xas_unlock(&xas);
+	if (k && held == k) {
+		c->v1_held--;
+		c->v1_stale++;
+	}
+}
+
+/* v1: one TCE fewer holds each page of [pfn, pfn + n). Never sleeps. */
 static void vs_v1_release(struct vs_container *c, unsigned long pfn,
 			  unsigned long n)
 {
 	unsigned long i;
 
-	for (i = 0; i < n; i++) {
-		XA_STATE(xas, &c->v1_pages, pfn + i);
-		unsigned long held;
-
-		xas_lock(&xas);
-		held = xa_to_value(xas_load(&xas));
-		if (!WARN_ON_ONCE(!held))
-			xas_store(&xas, xa_mk_value(held - 1));
-		xas_unlock(&xas);
-		if (held == 1) {
-			c->v1_held--;
-			c->v1_stale++;
-		}
-	}
+	for (i = 0; i < n; i++)
+		vs_v1_page_put(c, pfn + i, 1);
 }
 
 /*
- * v1: one TCE more holds the page @pfn, in one walk of the tree; a page
+ * v1: @k TCEs more hold the page @pfn, in one walk of the tree; a page
  * new to the container is charged (from what vs_map() charged ahead, or
  * now). Sleeps; not under the TCE lock.
  */
-static int vs_v1_page_get(struct vs_container *c, unsigned long pfn)
+static int vs_v1_page_get(struct vs_container *c, unsigned long pfn,
+			  unsigned long k)
 {
 	XA_STATE(xas, &c->v1_pages, pfn);
 	unsigned long held;
@@ -145,7 +155,7 @@ static int vs_v1_page_get(struct vs_container *c, unsigned long pfn)
 			xas_reset(&xas);
 			continue;
 		}
-		xas_store(&xas, xa_mk_value(held + 1));
+		xas_store(&xas, xa_mk_value(held + k));
 		xas_unlock(&xas);
 		if (!xas_nomem(&xas, GFP_KERNEL_ACCOUNT))
 			break;
@@ -161,70 +171,93 @@ static int vs_v1_page_get(struct vs_container *c, unsigned long pfn)
 }
 
 /*
+ * v1: counts on one page for a run of TCEs (4K TCEs on 64K pages come
+ * sixteen to a page), moved in one walk of the tree per run instead of
+ * one per TCE: taken ahead by a map for the TCEs of the run still to
+ * come, or gathered by an unmap for the TCEs it cleared.
+ */
+struct vs_v1_run {
+	unsigned long pfn;
+	unsigned long n;
+};
+
+/* v1: give back the counts of @run. Never sleeps. */
+static void vs_v1_run_put(struct vs_container *c, struct vs_v1_run *run)
+{
+	if (run->n)
+		vs_v1_page_put(c, run->pfn, run->n);
+	run->n = 0;
+}
+
+/*
  * v1: record that the TCE at @entry holds the pages from @pfn (stored
- * as pfn + 1: 0 is a stale entry). The record is written first, in one
- * walk that also checks it: -EBUSY when the TCE is live (ours), which is
- * the map's check for a live TCE, at the cost of the store it does
- * anyway. Sleeps; not under the TCE lock.
+ * as pfn + 1), counting them on the pages unless @ahead (what this map
+ * counted ahead) already holds a count for it: @len TCEs from this one,
+ * all on the page @pfn, are counted at once. The record is checked as
+ * it is written: -EBUSY when the TCE is live (ours), which is the map's
+ * check for a live TCE. The container's lock serialises every access to
+ * the records. Sleeps; not under the TCE lock.
  */
 static int vs_v1_hold(struct vs_container *c, struct vs_window *w,
-		      unsigned long entry, unsigned long pfn)
+		      unsigned long entry, unsigned long pfn, unsigned long len,
+		      struct vs_v1_run *ahead)
 {
-	XA_STATE(xas, &c->v1_tces, vs_v1_key(w, entry));
+	unsigned long *slot = vs_v1_slot(w, entry);
 	unsigned long n = vs_v1_span(w), i;
-	void *v;
-	int ret;
+	int ret = 0;
 
-	do {
-		xas_lock(&xas);
-		v = xas_load(&xas);
-		if (!xa_to_value(v))
-			xas_store(&xas, xa_mk_value(pfn + 1));
-		xas_unlock(&xas);
-	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
-	ret = xas_error(&xas);
-	if (!ret && xa_to_value(v))
-		ret = -EBUSY;
-	if (ret)
-		return ret;
-	if (v)
-		c->v1_stale--;
-	for (i = 0; i < n; i++) {
-		ret = vs_v1_page_get(c, pfn + i);
-		if (ret)
-			break;
+	if (WARN_ON_ONCE(!slot))
+		return -ENOMEM;
+	if (*slot)
+		return -EBUSY;
+	/* Pinned again for each TCE: normally the page of the run. */
+	if (!ahead->n || ahead->pfn != pfn) {
+		vs_v1_run_put(c, ahead);
+		for (i = 0; i < n; i++) {
+			ret = vs_v1_page_get(c, pfn + i, len);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			while (i--)
+				vs_v1_page_put(c, pfn + i, len);
+			return ret;
+		}
+		ahead->pfn = pfn;
+		ahead->n = len;
 	}
-	if (ret) {
-		vs_v1_release(c, pfn, i);
-		xa_store(&c->v1_tces, vs_v1_key(w, entry), xa_mk_value(0), 0);
-		c->v1_stale++;
-	}
-	return ret;
+	ahead->n--;
+	*slot = pfn + 1;
+	return 0;
 }
 
 /*
  * v1: the TCE at @entry is gone: let go of the page it pinned, if our
- * record says it held one (one walk: the record is read and made stale
- * in place). Never sleeps.
+ * record says it held one; its count goes into @put when the TCE is
+ * one page or less (given back by vs_v1_run_put()), else at once. Never
+ * sleeps.
  *
  * Return: whether it held one.
  */
 static bool vs_v1_unuse(struct vs_container *c, struct vs_window *w,
-			unsigned long entry)
+			unsigned long entry, struct vs_v1_run *put)
 {
-	XA_STATE(xas, &c->v1_tces, vs_v1_key(w, entry));
-	unsigned long pfn;
+	unsigned long *slot = vs_v1_slot(w, entry);
+	unsigned long pfn, n = vs_v1_span(w);
 
-	xas_lock(&xas);
-	pfn = xa_to_value(xas_load(&xas));
-	if (pfn)
-		xas_store(&xas, xa_mk_value(0));
-	xas_unlock(&xas);
-	if (!pfn)
+	if (!slot || !*slot)
 		return false;
-	pfn--;
-	c->v1_stale++;
-	vs_v1_release(c, pfn, vs_v1_span(w));
+	pfn = *slot - 1;
+	*slot = 0;
+	if (n == 1 && put->n && put->pfn == pfn) {
+		put->n++;
+	} else if (n == 1) {
+		vs_v1_run_put(c, put);
+		put->pfn = pfn;
+		put->n = 1;
+	} else {
+		vs_v1_release(c, pfn, n);
+	}
 	unpin_user_page(pfn_to_page(pfn));
 	atomic64_dec(&vs_stats.pinned_pages);
 	return true;
@@ -295,7 +328,6 @@ void vs_v1_purge(struct vs_container *c, bool all)
 {
 	if (!c->v1_stale || (!all && c->v1_stale <= VS_V1_STALE_MAX))
 		return;
-	vs_v1_purge_xa(&c->v1_tces);
 	vs_v1_purge_xa(&c->v1_pages);
 	c->v1_stale = 0;
 }
@@ -313,8 +345,11 @@ bool vs_tce_was_live(struct vs_container *c, struct vs_window *w,
 {
 	__be64 *slot;
 
-	if (!c->v2)
-		return xa_to_value(xa_load(&c->v1_tces, vs_v1_key(w, entry)));
+	if (!c->v2) {
+		unsigned long *pfn = vs_v1_slot(w, entry);
+
+		return pfn && *pfn;
+	}
 	slot = vs_ua_slot(w, entry, false);
 	return slot && *slot;
 }
@@ -330,7 +365,10 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 	atomic64_inc(&vs_stats.tces_cleared);
 	w->live--;
 	if (!c->v2) {
-		WARN_ON_ONCE(!vs_v1_unuse(c, w, entry));
+		struct vs_v1_run put = { 0, 0 };
+
+		WARN_ON_ONCE(!vs_v1_unuse(c, w, entry, &put));
+		vs_v1_run_put(c, &put);
 		return;
 	}
 	slot = vs_ua_slot(w, entry, false);
@@ -398,6 +436,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	unsigned long last = first + (size >> shift);
 	unsigned long entry, steps = 0, run = 0, nrun = 0, cleared = 0;
 	struct vs_puts puts = { NULL, 0 };
+	struct vs_v1_run put = { 0, 0 };
 	__be64 *slot = NULL;
 
 	/* Each TCE is an hcall on pseries: a table with none live is done. */
@@ -429,7 +468,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 			*slot = 0;
 			w->live--;
 			cleared++;
-		} else if (!c->v2 && vs_v1_unuse(c, w, entry)) {
+		} else if (!c->v2 && vs_v1_unuse(c, w, entry, &put)) {
 			w->live--;
 			cleared++;
 		}
@@ -458,6 +497,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	atomic64_add(cleared, &vs_stats.tces_cleared);
 	/* Only gives back: cannot fail. */
 	if (!c->v2) {
+		vs_v1_run_put(c, &put);
 		vs_v1_settle(c, c->v1_held);
 		vs_v1_purge(c, false);
 	}
@@ -531,6 +571,15 @@ static void vs_v1_pins_drop(struct vs_pins *p)
 	p->next = p->n;
 }
 
+/* v1: how many of the @left TCEs from @ua lie in @ua's page. */
+static unsigned long vs_v1_run_len(u64 ua, unsigned long left,
+				   unsigned int shift)
+{
+	if (shift >= PAGE_SHIFT)
+		return 1;
+	return min_t(unsigned long, left, (PAGE_SIZE - offset_in_page(ua)) >> shift);
+}
+
 /*
  * v1: map @n TCEs from @first, pinning each page and recording it;
  * @done counts the TCEs set. The TCE may not be larger than what the
@@ -545,6 +594,7 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 	unsigned int shift = tbl->it_page_shift;
 	unsigned int flags = FOLL_LONGTERM;
 	struct vs_pins pins = { .next = 0, .n = 0 };
+	struct vs_v1_run ahead = { 0, 0 };
 	unsigned long i, pinned = 0;
 	long ret = 0;
 
@@ -566,7 +616,8 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 		if (srm_page_tce_shift(page, ua) < shift)
 			ret = -EPERM;
 		else
-			ret = vs_v1_hold(c, w, entry, page_to_pfn(page));
+			ret = vs_v1_hold(c, w, entry, page_to_pfn(page),
+					 vs_v1_run_len(ua, n - i, shift), &ahead);
 		if (ret) {
 			unpin_user_page(page);
 			break;
@@ -589,12 +640,13 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 		if (ret) {
 			spin_unlock(&c->tce_lock);
 			/* Never set: give back only what this TCE took. */
-			vs_v1_unuse(c, w, entry);
+			vs_v1_unuse(c, w, entry, &ahead);
 			break;
 		}
 		w->live++;
 		spin_unlock(&c->tce_lock);
 	}
+	vs_v1_run_put(c, &ahead);
 	vs_v1_pins_drop(&pins);
 	atomic64_add(pinned, &vs_stats.pinned_pages);
 	*done = i;

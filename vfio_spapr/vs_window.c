@@ -71,8 +71,33 @@ static void vs_window_release(struct vs_container *c, struct vs_window *w)
 	vs_hcall_disown(w);
 	iommu_tce_table_put(w->tbl);
 	kvfree(w->ua_shadow);
+	kvfree(w->v1_pfn);
 	vs_uncharge(c->mm, w->charged);
 	memset(w, 0, sizeof(*w));
+}
+
+/*
+ * An array of 8 bytes per TCE of @tbl, charged to locked_vm first (into
+ * @charged), accounted to the memory cgroup: v2's view of the user
+ * address each TCE maps, where the platform keeps none, or v1's record
+ * of the page each TCE pinned (vs_tce.c). A window too large for one is
+ * a quiet failure. Return: the array, or NULL (nothing charged).
+ */
+static void *vs_view_make(struct vs_container *c, struct iommu_table *tbl,
+			  unsigned long *charged)
+{
+	unsigned long pages = DIV_ROUND_UP(tbl->it_size * sizeof(u64), PAGE_SIZE);
+	void *view;
+
+	if (vs_charge(c->mm, pages))
+		return NULL;
+	view = kvcalloc(tbl->it_size, sizeof(u64), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!view) {
+		vs_uncharge(c->mm, pages);
+		return NULL;
+	}
+	*charged += pages;
+	return view;
 }
 
 /*
@@ -146,6 +171,14 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	ret = tg->ops->create_table(tg, num, page_shift, size, levels, &tbl);
 	if (ret)
 		goto uncharge;
+	/* v1 records each TCE's page from the first MAP on: made with the table */
+	if (!c->v2) {
+		w->v1_pfn = vs_view_make(c, tbl, &pages);
+		if (!w->v1_pfn) {
+			ret = -ENOMEM;
+			goto put;
+		}
+	}
 	list_for_each_entry(g, &c->groups, node) {
 		ret = g->tg->ops->set_window(g->tg, num, tbl);
 		if (ret)
@@ -163,6 +196,9 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 unset:
 	list_for_each_entry(g, &c->groups, node)
 		g->tg->ops->unset_window(g->tg, num);
+	kvfree(w->v1_pfn);
+	w->v1_pfn = NULL;
+put:
 	iommu_tce_table_put(tbl);
 uncharge:
 	vs_uncharge(c->mm, pages);
@@ -240,32 +276,27 @@ void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg
 }
 
 /**
- * vs_window_ready() - make @w able to take v2 mappings.
+ * vs_window_ready() - make @w able to take mappings.
  * @c: the container (lock held)
  * @w: a window of @c
  *
- * A fixed window has no user-address view from the platform: v2 makes
- * its own at the first mapping, as a dynamic container makes its default
- * window, and charges it first.
+ * A fixed window gets its per-TCE array (vs_view_make()) at the first
+ * mapping: v2's user-address view, which the platform does not keep, or
+ * v1's record of what each TCE pinned (a window we create has its
+ * record from the start).
  *
  * Return: 0, or -ENOMEM (over RLIMIT_MEMLOCK, or no memory).
  */
 long vs_window_ready(struct vs_container *c, struct vs_window *w)
 {
-	unsigned long pages;
-
-	if (!c->v2 || c->dynamic || w->ua_shadow)
-		return 0;
-	pages = DIV_ROUND_UP(w->tbl->it_size * sizeof(__be64), PAGE_SIZE);
-	if (vs_charge(c->mm, pages))
-		return -ENOMEM;
-	w->ua_shadow = kvcalloc(w->tbl->it_size, sizeof(__be64), GFP_KERNEL);
-	if (!w->ua_shadow) {
-		vs_uncharge(c->mm, pages);
-		return -ENOMEM;
+	if (c->v2) {
+		if (!c->dynamic && !w->ua_shadow)
+			w->ua_shadow = vs_view_make(c, w->tbl, &w->charged);
+		return c->dynamic || w->ua_shadow ? 0 : -ENOMEM;
 	}
-	w->charged = pages;
-	return 0;
+	if (!w->v1_pfn)
+		w->v1_pfn = vs_view_make(c, w->tbl, &w->charged);
+	return w->v1_pfn ? 0 : -ENOMEM;
 }
 
 /**

@@ -374,6 +374,55 @@ out:
 	return rc;
 }
 
+/*
+ * One MAP of two pages' TCEs stopped by a live TCE in its second page
+ * (the live one into a third page): the TCEs it set are cleared and the
+ * pages it counted ahead given back, so VmLck is the live TCE's page and
+ * the pins its own; with that TCE gone, nothing; then the same MAP
+ * passes and charges exactly its two pages, and its UNMAP all of them.
+ */
+static int t_v1_map_stopped_in_a_page_gives_back(void)
+{
+	long n = pgsz / TCE4K, live = n + n / 2, kb0, pins0, r;
+	uint8_t *buf = NULL;
+	int rc = PASS;
+	uint64_t iova;
+	struct env e = { .container = -1, .group = -1, .device = -1 };
+
+	CHECK((buf = anon(4 * pgsz)), "buffer: %s", strerror(errno));
+	CHECK(!v1_open(&e, buf, &iova), "%s", why);
+	kb0 = vmlck_kb();
+	pins0 = pins_outstanding();
+	r = map_dma(&e, iova + live * TCE4K, buf + 3 * pgsz, TCE4K);
+	CHECK(!r, "MAP of the live TCE %ld: %s", live, err(r));
+	r = map_dma(&e, iova, buf + pgsz, 2 * pgsz);
+	diag("MAP of %ld TCEs over live TCE %ld: %s, VmLck +%ld kB, %ld pinned",
+	     2 * n, live, err(r), vmlck_kb() - kb0, pins_outstanding() - pins0);
+	CHECK(r == -EBUSY, "MAP over a live TCE: %s, want EBUSY", err(r));
+	CHECK(vmlck_kb() - kb0 == pgsz / 1024 && pins_outstanding() - pins0 == 1,
+	      "after the refused MAP: VmLck +%ld kB, %ld pinned; want +%ld kB, 1",
+	      vmlck_kb() - kb0, pins_outstanding() - pins0, pgsz / 1024);
+	r = unmap_dma(&e, iova + live * TCE4K, TCE4K);
+	CHECK(!r && vmlck_kb() == kb0 && pins_outstanding() == pins0,
+	      "UNMAP of the live TCE: %s, VmLck +%ld kB, %ld pinned", err(r),
+	      vmlck_kb() - kb0, pins_outstanding() - pins0);
+	r = map_dma(&e, iova, buf + pgsz, 2 * pgsz);
+	CHECK(!r && vmlck_kb() - kb0 == 2 * pgsz / 1024 &&
+	      pins_outstanding() - pins0 == 2 * n,
+	      "MAP of two pages: %s, VmLck +%ld kB, %ld pinned; want +%ld kB, %ld",
+	      err(r), vmlck_kb() - kb0, pins_outstanding() - pins0,
+	      2 * pgsz / 1024, 2 * n);
+	r = unmap_dma(&e, iova, 2 * pgsz);
+	CHECK(!r && vmlck_kb() == kb0 && pins_outstanding() == pins0,
+	      "UNMAP of two pages: %s, VmLck +%ld kB, %ld pinned", err(r),
+	      vmlck_kb() - kb0, pins_outstanding() - pins0);
+out:
+	env_close(&e);
+	if (buf)
+		munmap(buf, 4 * pgsz);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* v1: a container's end drops all of its records, however preempted */
 
@@ -809,6 +858,8 @@ static const struct tcase cases[] = {
 	  t_v1_memlock_distinct_pages },
 	{ "v1_tces_sharing_a_page_charge_it_once_until_the_last_goes",
 	  t_v1_one_page_charged_once },
+	{ "v1_map_stopped_by_a_live_tce_in_a_page_gives_back_every_count",
+	  t_v1_map_stopped_in_a_page_gives_back },
 	{ "v1_release_drops_every_record_while_rescheduling",
 	  t_v1_release_drops_all_records },
 	{ "v2_register_of_user_address_0_refused_einval",
