@@ -232,15 +232,29 @@ static int vs_v1_hold(struct vs_container *c, struct vs_window *w,
 }
 
 /*
+ * v1: pages whose TCEs an unmap cleared, unpinned only after those TCEs
+ * are invalidated: until then the PHB may still translate through them,
+ * and an unpinned page may be freed and reused by the host.
+ */
+#define VS_V1_UNPIN_BATCH	32
+
+struct vs_v1_unpins {
+	struct page *page[VS_V1_UNPIN_BATCH];
+	unsigned int n;
+};
+
+/*
  * v1: the TCE at @entry is gone: let go of the page it pinned, if our
  * record says it held one; its count goes into @put when the TCE is
- * one page or less (given back by vs_v1_run_put()), else at once. Never
+ * one page or less (given back by vs_v1_run_put()), else at once; its
+ * pin into @later (which has room) when given, else at once. Never
  * sleeps.
  *
  * Return: whether it held one.
  */
 static bool vs_v1_unuse(struct vs_container *c, struct vs_window *w,
-			unsigned long entry, struct vs_v1_run *put)
+			unsigned long entry, struct vs_v1_run *put,
+			struct vs_v1_unpins *later)
 {
 	unsigned long *slot = vs_v1_slot(w, entry);
 	unsigned long pfn, n = vs_v1_span(w);
@@ -258,8 +272,12 @@ static bool vs_v1_unuse(struct vs_container *c, struct vs_window *w,
 	} else {
 		vs_v1_release(c, pfn, n);
 	}
-	unpin_user_page(pfn_to_page(pfn));
-	atomic64_dec(&vs_stats.pinned_pages);
+	if (later) {
+		later->page[later->n++] = pfn_to_page(pfn);
+	} else {
+		unpin_user_page(pfn_to_page(pfn));
+		atomic64_dec(&vs_stats.pinned_pages);
+	}
 	return true;
 }
 
@@ -367,7 +385,7 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 	if (!c->v2) {
 		struct vs_v1_run put = { 0, 0 };
 
-		WARN_ON_ONCE(!vs_v1_unuse(c, w, entry, &put));
+		WARN_ON_ONCE(!vs_v1_unuse(c, w, entry, &put, NULL));
 		vs_v1_run_put(c, &put);
 		return;
 	}
@@ -400,13 +418,54 @@ static void vs_puts_flush(struct vs_puts *p)
 	p->n = 0;
 }
 
-/* v2: the TCE that mapped @ua (size 1 << @shift) is gone; TCE lock held. */
-static void vs_v2_gone(struct vs_container *c, struct vs_puts *p, u64 ua,
+/*
+ * An unmap's cleared TCEs that await their invalidation (one run of
+ * them), and what they held: the PHB may translate through a cleared
+ * TCE until it is invalidated, so what it held (v1: its page's pin; v2:
+ * its count on the region, which keeps an unregistered region's pages
+ * pinned) goes only after.
+ */
+struct vs_clear {
+	struct iommu_table *tbl;
+	unsigned long run, nrun;
+	struct vs_puts puts;		/* v2 */
+	struct vs_v1_unpins unpins;	/* v1 */
+};
+
+/* Invalidate the cleared run. */
+static void vs_clear_kill(struct vs_clear *k)
+{
+	/* PHB3's invalidation of 0 TCEs would run over the whole range. */
+	if (k->nrun)
+		iommu_tce_kill(k->tbl, k->run, k->nrun);
+	k->nrun = 0;
+}
+
+/* v1: invalidate, then unpin the pages of the cleared TCEs. */
+static void vs_clear_unpin(struct vs_clear *k)
+{
+	vs_clear_kill(k);
+	if (k->unpins.n) {
+		unpin_user_pages(k->unpins.page, k->unpins.n);
+		atomic64_sub(k->unpins.n, &vs_stats.pinned_pages);
+	}
+	k->unpins.n = 0;
+}
+
+/*
+ * v2: the TCE that mapped @ua (size 1 << @shift) is gone; the counts of
+ * a region it does not lie in go back once their TCEs are invalidated.
+ * TCE lock held.
+ */
+static void vs_v2_gone(struct vs_container *c, struct vs_clear *k, u64 ua,
 		       unsigned int shift)
 {
+	struct vs_puts *p = &k->puts;
 	struct vs_region *r = p->r;
 
 	if (!p->n || ua < r->ua || ua + (1ULL << shift) > r->ua + r->size) {
+		if (p->n)
+			vs_clear_kill(k);
 		vs_puts_flush(p);
 		rcu_read_lock();
 		r = vs_region_lookup(c->vmm, ua, 1ULL << shift);
@@ -434,8 +493,8 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	unsigned int shift = tbl->it_page_shift;
 	unsigned long first = iova >> shift;
 	unsigned long last = first + (size >> shift);
-	unsigned long entry, steps = 0, run = 0, nrun = 0, cleared = 0;
-	struct vs_puts puts = { NULL, 0 };
+	unsigned long entry, steps = 0, cleared = 0;
+	struct vs_clear k = { .tbl = tbl };
 	struct vs_v1_run put = { 0, 0 };
 	__be64 *slot = NULL;
 
@@ -447,6 +506,8 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 		/* A window may have 2^32 entries: skipped ones count too. */
 		if (unlikely(!(++steps & 0xfff)))
 			cond_resched();
+		if (k.unpins.n == VS_V1_UNPIN_BATCH)
+			vs_clear_unpin(&k);
 		/*
 		 * v2 fills the user view of a multi-level table with its
 		 * hardware twin: a missing level of one is missing in both.
@@ -464,11 +525,11 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 			dir = DMA_NONE;
 		} else if (c->v2 && slot && *slot) {
 			/* Ours: our record, not @dir, says so (vs_tce_was_live()) */
-			vs_v2_gone(c, &puts, be64_to_cpu(*slot), shift);
+			vs_v2_gone(c, &k, be64_to_cpu(*slot), shift);
 			*slot = 0;
 			w->live--;
 			cleared++;
-		} else if (!c->v2 && vs_v1_unuse(c, w, entry, &put)) {
+		} else if (!c->v2 && vs_v1_unuse(c, w, entry, &put, &k.unpins)) {
 			w->live--;
 			cleared++;
 		}
@@ -479,21 +540,14 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 		 * Invalidate only runs of TCEs that changed: PHB3 invalidates
 		 * entry by entry, and the range may be a window of 2^32.
 		 */
-		if (nrun && run + nrun != entry) {
-			iommu_tce_kill(tbl, run, nrun);
-			nrun = 0;
-		}
-		if (!nrun)
-			run = entry;
-		nrun++;
+		if (k.nrun && k.run + k.nrun != entry)
+			vs_clear_kill(&k);
+		if (!k.nrun)
+			k.run = entry;
+		k.nrun++;
 	}
-	/*
-	 * An empty range (a map failing at its first TCE) kills nothing:
-	 * PHB3's invalidation of 0 TCEs would run over the whole range.
-	 */
-	if (nrun)
-		iommu_tce_kill(tbl, run, nrun);
-	vs_puts_flush(&puts);
+	vs_clear_unpin(&k);
+	vs_puts_flush(&k.puts);
 	atomic64_add(cleared, &vs_stats.tces_cleared);
 	/* Only gives back: cannot fail. */
 	if (!c->v2) {
@@ -640,7 +694,7 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 		if (ret) {
 			spin_unlock(&c->tce_lock);
 			/* Never set: give back only what this TCE took. */
-			vs_v1_unuse(c, w, entry, &ahead);
+			vs_v1_unuse(c, w, entry, &ahead, NULL);
 			break;
 		}
 		w->live++;

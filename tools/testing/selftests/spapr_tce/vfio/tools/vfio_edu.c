@@ -498,6 +498,17 @@ static uint64_t ioda2_table_size(uint32_t page_shift, uint64_t window_size,
 }
 
 /* what the platform's get_table_size() charges, in kB of VmLck */
+/*
+ * Ours, v1: the record of the page each TCE of the 4K-TCE default window
+ * pinned, 8 bytes a TCE, charged in whole pages with the window.
+ */
+static long v1_record_kb(uint64_t window_size)
+{
+	uint64_t bytes = (window_size >> 12) * 8;
+
+	return (long)((bytes + pgsz - 1) / pgsz * pgsz / 1024);
+}
+
 static long table_kb(uint32_t page_shift, uint64_t window_size,
 		     uint32_t levels)
 {
@@ -845,7 +856,8 @@ static int t_v1_flow(int step)
 	 * Where the table group has dynamic window ops (powernv IODA2),
 	 * in-tree makes the default window lazily at the first MAP, for v1
 	 * too, and charges its table (get_table_size(4K, dma32 size, 1));
-	 * otherwise v1 charges nothing at MAP.
+	 * otherwise in-tree v1 charges nothing at MAP. Ours also charges
+	 * its record of the page each TCE pinned (v1_record_kb()).
 	 */
 	r = map_dma(&e, iova, b.p, b.len, RW);
 	CHECK(r == 0, "MAP_DMA %#llx+%#zx: %s", (unsigned long long)iova,
@@ -853,18 +865,21 @@ static int t_v1_flow(int step)
 	/* ours: the mapped bytes, rounded up to pages, are charged too */
 	mapkb = opt_intree ? 0 : (long)((b.len + pgsz - 1) / pgsz * pgsz / 1024);
 	deftbl = vmlck_kb() - kb1 - mapkb;
-	diag("first MAP: VmLck +%ld kB (mapping %ld kB; default window table formula %ld kB)",
-	     deftbl + mapkb, mapkb, table_kb(12, e.info.dma32_window_size, 1));
+	diag("first MAP: VmLck +%ld kB (mapping %ld kB; default table %ld kB, record %ld kB)",
+	     deftbl + mapkb, mapkb, table_kb(12, e.info.dma32_window_size, 1),
+	     opt_intree ? 0 : v1_record_kb(e.info.dma32_window_size));
 	/*
 	 * Exactly the default window's table where the container makes it
 	 * (dynamic windows: powernv, pseries from 6.4), nothing over a
-	 * fixed window (ours on pseries 6.1)
+	 * fixed window (ours on pseries 6.1); ours adds its record
 	 */
 	want = opt_fixed ? 0 : table_kb(12, e.info.dma32_window_size, 1);
+	if (!opt_intree)
+		want += v1_record_kb(e.info.dma32_window_size);
 	CHECK(deftbl == want,
 	      "first MAP charged %ld kB besides the mapping, want %ld (%s)",
-	      deftbl, want, opt_fixed ? "fixed window: nothing" :
-	      "the default window's table");
+	      deftbl, want, opt_fixed ? "fixed window: our record" :
+	      "the default window's table and our record");
 	if (step == 2)
 		goto disable;
 
@@ -1845,8 +1860,9 @@ static int t_v2_ddw_low(void) { return t_v2_ddw(1); }
  * What the child of t_exit() must have charged, in kB: its two buffers
  * (pinned by v1's maps or v2's registrations), in-tree v1's whole window
  * at ENABLE, the default window's table (v2 over a fixed window: its
- * user-address view, as large; v1 over a fixed window: nothing), and on
- * powernv v2's 64K window's table.
+ * user-address view, as large; v1 over a fixed window: nothing), our
+ * v1's record of each TCE's page, and on powernv v2's 64K window's
+ * table.
  */
 static long child_want_kb(const struct fix *cf)
 {
@@ -1856,6 +1872,8 @@ static long child_want_kb(const struct fix *cf)
 	/* in-tree v1 charges its window once and no mapping */
 	if (opt_type == VFIO_SPAPR_TCE_IOMMU && opt_intree)
 		kb = dma32 / 1024;
+	if (opt_type == VFIO_SPAPR_TCE_IOMMU && !opt_intree)
+		kb += v1_record_kb(dma32);
 	/* v2 over a fixed window: its user-address view, the same size */
 	if (!opt_fixed || opt_type == VFIO_SPAPR_TCE_v2_IOMMU)
 		kb += table_kb(12, dma32, 1);

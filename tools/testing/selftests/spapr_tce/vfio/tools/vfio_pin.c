@@ -16,7 +16,10 @@
  *    in bounded time (no walk of the whole window);
  *  - a v1 container's end drops every record it kept, however often it
  *    reschedules on the way (no kernel warning);
- *  - v2 refuses to register user address 0 (its records' "no TCE").
+ *  - v2 refuses to register user address 0 (its records' "no TCE");
+ *  - a v1 UNMAP unpins no page while a TCE it cleared may still be
+ *    cached by the PHB (function tracer: unpins only after the
+ *    invalidation that follows the exchange).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -420,6 +423,111 @@ out:
 	env_close(&e);
 	if (buf)
 		munmap(buf, 4 * pgsz);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* v1: a page is unpinned only once no TCE the PHB may cache points at it */
+
+#define TRACEFS "/sys/kernel/tracing/"
+#define TRACED	"iommu_tce_xchg_no_kill iommu_tce_kill unpin_user_page unpin_user_pages"
+
+/* @val into tracefs's @file; a filter file takes one word per write() */
+static int tracefs_write(const char *file, const char *val)
+{
+	size_t len = strlen(val), done = 0;
+	char path[128];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	while (done < len && (n = write(fd, val + done, len - done)) > 0)
+		done += n;
+	close(fd);
+	if (done < len && !n)
+		errno = EIO;
+	return done == len ? 0 : -1;
+}
+
+static void tracer_off(void)
+{
+	tracefs_write("tracing_on", "0");
+	tracefs_write("current_tracer", "nop");
+	tracefs_write("set_ftrace_filter", "");
+	tracefs_write("set_ftrace_pid", "");
+}
+
+/*
+ * The UNMAP of 4 MiB of live v1 TCEs, under the function tracer (this
+ * process only): after a TCE is exchanged out of the table, no page is
+ * unpinned before the next iommu_tce_kill(): until that invalidation the
+ * PHB may still translate through the old TCE, into a page the user may
+ * free and the host reuse as soon as it is unpinned.
+ */
+static int t_v1_unpin_after_kill(void)
+{
+	const uint64_t size = 4ull << 20;
+	long xchg = 0, kills = 0, unpins = 0, early = 0;
+	bool pending = false;
+	char pid[16], line[512];
+	uint8_t *buf = NULL;
+	FILE *f = NULL;
+	int rc = PASS;
+	uint64_t iova;
+	long r;
+	struct env e = { .container = -1, .group = -1, .device = -1 };
+
+	if (access(TRACEFS "set_ftrace_filter", W_OK)) {
+		say("SKIP no function tracer (%s)", strerror(errno));
+		return SKIP;
+	}
+	CHECK((buf = anon(size + pgsz)), "buffer: %s", strerror(errno));
+	CHECK(!v1_open(&e, buf, &iova), "%s", why);
+	r = map_dma(&e, iova, buf, size);
+	CHECK(!r, "MAP of 4 MiB: %s", err(r));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	tracer_off();
+	CHECK(!tracefs_write("set_ftrace_filter", TRACED) &&
+	      !tracefs_write("set_ftrace_pid", pid) &&
+	      !tracefs_write("trace", "") &&
+	      !tracefs_write("current_tracer", "function") &&
+	      !tracefs_write("tracing_on", "1"),
+	      "function tracer setup: %s", strerror(errno));
+	r = unmap_dma(&e, iova, size);
+	tracefs_write("tracing_on", "0");
+	CHECK(!r, "UNMAP of 4 MiB: %s", err(r));
+	CHECK((f = fopen(TRACEFS "trace", "r")), "trace: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (strstr(line, ": iommu_tce_xchg_no_kill")) {
+			xchg++;
+			pending = true;
+		} else if (strstr(line, ": iommu_tce_kill")) {
+			kills++;
+			pending = false;
+		} else if (strstr(line, ": unpin_user_page")) {
+			unpins++;
+			early += pending;
+		}
+	}
+	diag("UNMAP of %llu TCEs: %ld exchanges, %ld invalidations, %ld unpins, %ld of them early",
+	     (unsigned long long)(size / TCE4K), xchg, kills, unpins, early);
+	CHECK(xchg >= (long)(size / TCE4K) && unpins >= 1 && kills >= 1,
+	      "the tracer saw %ld exchanges, %ld unpins, %ld invalidations: want %llu, some, some",
+	      xchg, unpins, kills, (unsigned long long)(size / TCE4K));
+	CHECK(!early, "%ld of %ld unpins came while a cleared TCE awaited its invalidation",
+	      early, unpins);
+out:
+	tracer_off();
+	if (f)
+		fclose(f);
+	env_close(&e);
+	if (buf)
+		munmap(buf, size + pgsz);
 	return rc;
 }
 
@@ -860,6 +968,8 @@ static const struct tcase cases[] = {
 	  t_v1_one_page_charged_once },
 	{ "v1_map_stopped_by_a_live_tce_in_a_page_gives_back_every_count",
 	  t_v1_map_stopped_in_a_page_gives_back },
+	{ "v1_unmap_unpins_no_page_before_its_cleared_tce_is_invalidated",
+	  t_v1_unpin_after_kill },
 	{ "v1_release_drops_every_record_while_rescheduling",
 	  t_v1_release_drops_all_records },
 	{ "v2_register_of_user_address_0_refused_einval",
