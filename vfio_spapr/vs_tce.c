@@ -238,6 +238,13 @@ static int vs_v1_hold(struct vs_container *c, struct vs_window *w,
  */
 #define VS_V1_UNPIN_BATCH	32
 
+/*
+ * The longest run of cleared TCEs an unmap invalidates at once: a run is
+ * also invalidated under the TCE lock (a v2 unmap crossing regions), and
+ * PHB3 invalidates entry by entry.
+ */
+#define VS_KILL_MAX		4096
+
 struct vs_v1_unpins {
 	struct page *page[VS_V1_UNPIN_BATCH];
 	unsigned int n;
@@ -502,12 +509,15 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	for (entry = first; entry < last && w->live; entry++) {
 		enum dma_data_direction dir = DMA_NONE;
 		unsigned long hpa = 0;
+		bool ours = false;
 
 		/* A window may have 2^32 entries: skipped ones count too. */
 		if (unlikely(!(++steps & 0xfff)))
 			cond_resched();
 		if (k.unpins.n == VS_V1_UNPIN_BATCH)
 			vs_clear_unpin(&k);
+		if (k.nrun >= VS_KILL_MAX)
+			vs_clear_kill(&k);
 		/*
 		 * v2 fills the user view of a multi-level table with its
 		 * hardware twin: a missing level of one is missing in both.
@@ -529,12 +539,18 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 			*slot = 0;
 			w->live--;
 			cleared++;
+			ours = true;
 		} else if (!c->v2 && vs_v1_unuse(c, w, entry, &put, &k.unpins)) {
 			w->live--;
 			cleared++;
+			ours = true;
 		}
 		spin_unlock(&c->tce_lock);
-		if (dir == DMA_NONE)
+		/*
+		 * Ours though found clear (the stock KVM handler cleared it,
+		 * and may not have invalidated it yet): invalidated as well.
+		 */
+		if (dir == DMA_NONE && !ours)
 			continue;
 		/*
 		 * Invalidate only runs of TCEs that changed: PHB3 invalidates
@@ -693,7 +709,10 @@ static long vs_v1_map(struct vs_container *c, struct vs_window *w,
 			ret = -EBUSY;
 		if (ret) {
 			spin_unlock(&c->tce_lock);
-			/* Never set: give back only what this TCE took. */
+			/* Set for a moment (then put back): the PHB may cache it. */
+			if (ret == -EBUSY)
+				iommu_tce_kill(tbl, entry, 1);
+			/* Give back only what this TCE took. */
 			vs_v1_unuse(c, w, entry, &ahead, NULL);
 			break;
 		}

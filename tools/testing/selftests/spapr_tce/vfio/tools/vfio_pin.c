@@ -452,12 +452,18 @@ static int tracefs_write(const char *file, const char *val)
 	return done == len ? 0 : -1;
 }
 
+/*
+ * The function tracer off and unfiltered, and tracing_on as it was (the
+ * tests after this one read trace events from the same buffer).
+ */
 static void tracer_off(void)
 {
 	tracefs_write("tracing_on", "0");
 	tracefs_write("current_tracer", "nop");
 	tracefs_write("set_ftrace_filter", "");
 	tracefs_write("set_ftrace_pid", "");
+	tracefs_write("trace", "");
+	tracefs_write("tracing_on", "1");
 }
 
 /*
