@@ -171,14 +171,6 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 	ret = tg->ops->create_table(tg, num, page_shift, size, levels, &tbl);
 	if (ret)
 		goto uncharge;
-	/* v1 records each TCE's page from the first MAP on: made with the table */
-	if (!c->v2) {
-		w->v1_pfn = vs_view_make(c, tbl, &pages);
-		if (!w->v1_pfn) {
-			ret = -ENOMEM;
-			goto put;
-		}
-	}
 	list_for_each_entry(g, &c->groups, node) {
 		ret = g->tg->ops->set_window(g->tg, num, tbl);
 		if (ret)
@@ -196,9 +188,6 @@ long vs_window_create(struct vs_container *c, u32 page_shift, u64 size,
 unset:
 	list_for_each_entry(g, &c->groups, node)
 		g->tg->ops->unset_window(g->tg, num);
-	kvfree(w->v1_pfn);
-	w->v1_pfn = NULL;
-put:
 	iommu_tce_table_put(tbl);
 uncharge:
 	vs_uncharge(c->mm, pages);
@@ -282,8 +271,10 @@ void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg
  *
  * A fixed window gets its per-TCE array (vs_view_make()) at the first
  * mapping: v2's user-address view, which the platform does not keep, or
- * v1's record of what each TCE pinned (a window we create has its
- * record from the start).
+ * v1's record of what each TCE pinned. A window we create gets v1's
+ * record here too, after it is made and programmed: a failure between
+ * pseries' create_table() and set_window() would leave the platform's
+ * DMA window behind (the fuzzer's ENODEV on pseries-p10/6.12).
  *
  * Return: 0, or -ENOMEM (over RLIMIT_MEMLOCK, or no memory).
  */
