@@ -237,6 +237,9 @@ long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
 
 	if (dir == DMA_NONE)
 		hpa = 0;
+	/* Before any count goes: vs_regions_release() reads it after. */
+	if (!READ_ONCE(c->vmm->hcalls_clear))
+		WRITE_ONCE(c->vmm->hcalls_clear, true);
 	spin_lock(&c->tce_lock);
 	ret = iommu_tce_xchg_no_kill(c->mm, w->tbl, t->entry, &hpa, &dir);
 	if (ret) {

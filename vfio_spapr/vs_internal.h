@@ -37,6 +37,11 @@ struct vs_mm {
 	struct vs_region __rcu *sole;
 	/* Regions no container registers that TCEs still mapped (lock) */
 	struct list_head orphans;
+	/*
+	 * A guest's hcall has exchanged a TCE of this process: a region
+	 * going away waits out hcalls (vs_regions_release()). Never cleared.
+	 */
+	bool hcalls_clear;
 };
 
 /* What a region's registrations weigh in its @mapped count. */

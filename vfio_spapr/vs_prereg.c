@@ -34,7 +34,8 @@
 static LIST_HEAD(vs_mm_list);
 static DEFINE_MUTEX(vs_mm_list_lock);
 
-static void vs_orphans_reap_locked(struct vs_mm *vmm);
+static void vs_orphans_reap_locked(struct vs_mm *vmm, struct list_head *gone);
+static void vs_regions_release(struct vs_mm *vmm, struct list_head *gone);
 
 /* The registry of @mm with a new reference, or NULL; list lock held. */
 static struct vs_mm *vs_mm_lookup(struct mm_struct *mm)
@@ -116,6 +117,8 @@ struct vs_mm *vs_mm_get(struct mm_struct *mm)
  */
 void vs_mm_put(struct vs_mm *vmm)
 {
+	LIST_HEAD(gone);
+
 	if (!refcount_dec_and_mutex_lock(&vmm->refs, &vs_mm_list_lock))
 		return;
 	list_del(&vmm->node);
@@ -126,8 +129,9 @@ void vs_mm_put(struct vs_mm *vmm)
 	 * containers.
 	 */
 	mutex_lock(&vmm->lock);
-	vs_orphans_reap_locked(vmm);
+	vs_orphans_reap_locked(vmm, &gone);
 	mutex_unlock(&vmm->lock);
+	vs_regions_release(vmm, &gone);
 	WARN_ON(!list_empty(&vmm->orphans) || !mtree_empty(&vmm->regions));
 	mtree_destroy(&vmm->regions);
 	mmdrop(vmm->mm);
@@ -371,15 +375,48 @@ long vs_register(struct vs_container *c, u64 ua, u64 size)
 	return ret;
 }
 
-/* Called with vmm->lock held; the region's count is zero for good. */
-static void vs_region_drop(struct vs_mm *vmm, struct vs_region *r)
+/*
+ * Takes @r, whose count is zero for good, out of the tree onto @gone;
+ * vs_regions_release() then lets its pages go. vmm->lock held.
+ */
+static void vs_region_unlist(struct vs_mm *vmm, struct vs_region *r,
+			     struct list_head *gone)
 {
 	lockdep_assert_held(&vmm->lock);
 	vs_regions_del(vmm, r);
-	vs_unpin(r, r->size >> PAGE_SHIFT);
-	vs_uncharge(vmm->mm, r->size >> PAGE_SHIFT);
-	atomic64_dec(&vs_stats.regions);
-	call_rcu(&r->rcu, vs_region_free_rcu);
+	list_add(&r->orphan, gone);
+}
+
+/*
+ * Unpins and uncharges the regions on @gone. A guest's hcall gives a
+ * region's count back as it clears a TCE, but makes the PHB forget that
+ * TCE only at its end (vfio_spapr_hcall_flush()). Every hcall runs under
+ * rcu_read_lock() (kvm_tce), so once a grace period has passed no hcall
+ * that cleared a TCE into these regions is short of its invalidation,
+ * and the device can no longer reach their pages. A process whose
+ * hcalls never cleared a TCE skips the wait (a fuzzer's thousands of
+ * regions).
+ */
+static void vs_regions_release(struct vs_mm *vmm, struct list_head *gone)
+{
+	struct vs_region *r, *tmp;
+
+	if (list_empty(gone))
+		return;
+	/*
+	 * The zero count was read before: a flag set before the hcall's
+	 * count went (vs_region_map_put() is fully ordered) is seen here.
+	 */
+	smp_mb();
+	if (READ_ONCE(vmm->hcalls_clear))
+		synchronize_rcu();
+	list_for_each_entry_safe(r, tmp, gone, orphan) {
+		list_del(&r->orphan);
+		vs_unpin(r, r->size >> PAGE_SHIFT);
+		vs_uncharge(vmm->mm, r->size >> PAGE_SHIFT);
+		atomic64_dec(&vs_stats.regions);
+		call_rcu(&r->rcu, vs_region_free_rcu);
+	}
 }
 
 /**
@@ -398,6 +435,7 @@ long vs_unregister(struct vs_container *c, u64 ua, u64 size)
 	struct vs_mm *vmm = c->vmm;
 	struct vs_region *r;
 	struct vs_reg *reg;
+	LIST_HEAD(gone);
 	long ret = 0;
 
 	if ((ua | size) & ~PAGE_MASK)
@@ -412,12 +450,13 @@ long vs_unregister(struct vs_container *c, u64 ua, u64 size)
 	else if (!atomic64_try_cmpxchg(&r->mapped, &only_registered, 0))
 		ret = -EBUSY;
 	else
-		vs_region_drop(vmm, r);
+		vs_region_unlist(vmm, r, &gone);
 	if (!ret) {
 		list_del(&reg->node);
 		kfree(reg);
 	}
 	mutex_unlock(&vmm->lock);
+	vs_regions_release(vmm, &gone);
 	return ret;
 }
 
@@ -434,6 +473,7 @@ void vs_unregister_all(struct vs_container *c)
 {
 	struct vs_mm *vmm = c->vmm;
 	struct vs_reg *reg, *tmp;
+	LIST_HEAD(gone);
 
 	if (!vmm)
 		return;
@@ -443,7 +483,7 @@ void vs_unregister_all(struct vs_container *c)
 
 		if (--r->users == 0) {
 			if (!atomic64_sub_return(VS_REGISTERED, &r->mapped))
-				vs_region_drop(vmm, r);
+				vs_region_unlist(vmm, r, &gone);
 			else
 				list_add(&r->orphan, &vmm->orphans);
 		}
@@ -451,10 +491,11 @@ void vs_unregister_all(struct vs_container *c)
 		kfree(reg);
 	}
 	mutex_unlock(&vmm->lock);
+	vs_regions_release(vmm, &gone);
 }
 
-/* Drops the orphans whose last TCE is gone; vmm->lock held. */
-static void vs_orphans_reap_locked(struct vs_mm *vmm)
+/* Moves the orphans whose last TCE is gone onto @gone; vmm->lock held. */
+static void vs_orphans_reap_locked(struct vs_mm *vmm, struct list_head *gone)
 {
 	struct vs_region *r, *tmp;
 
@@ -464,7 +505,7 @@ static void vs_orphans_reap_locked(struct vs_mm *vmm)
 		if (atomic64_read(&r->mapped))
 			continue;
 		list_del(&r->orphan);
-		vs_region_drop(vmm, r);
+		vs_region_unlist(vmm, r, gone);
 	}
 }
 
@@ -478,12 +519,15 @@ static void vs_orphans_reap_locked(struct vs_mm *vmm)
  */
 void vs_orphans_reap(struct vs_mm *vmm)
 {
+	LIST_HEAD(gone);
+
 	/* A hint: an orphan is only ever added under the lock. */
 	if (!vmm || list_empty(&vmm->orphans))
 		return;
 	mutex_lock(&vmm->lock);
-	vs_orphans_reap_locked(vmm);
+	vs_orphans_reap_locked(vmm, &gone);
 	mutex_unlock(&vmm->lock);
+	vs_regions_release(vmm, &gone);
 }
 
 /**

@@ -68,6 +68,7 @@
 #include "edu.h"
 #include "kselftest.h"
 #include "lab_tap.h"
+#include "lab_trace.h"
 #include "vfio_kvm.h"
 #include "kvm_tce_guest.h"
 
@@ -798,6 +799,19 @@ static int hcall(struct vm *v, struct hres *h, uint64_t op, uint64_t a1,
  */
 static long cw[C_N];
 
+/* What the answer @h to @op moves in kvm_tce's counters, into @cw. */
+static void cw_count(uint64_t op, const struct hres *h)
+{
+	if (opkind(op) < 0)
+		return;
+	if (h->user)
+		cw[C_FALLBACK]++;
+	else if (h->ret == H_SUCCESS)
+		cw[opkind(op)]++;
+	else if (h->ret == H_PARAMETER)
+		cw[C_HPARAM]++;
+}
+
 static int expect(struct hres *h, int path, long want, uint64_t op,
 		  uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
@@ -812,12 +826,7 @@ static int expect(struct hres *h, int path, long want, uint64_t op,
 	CHECK(!!h->user == path, "%s was answered %s, want %s", opname(op),
 	      h->user ? "in userspace" : "in the kernel",
 	      path ? "in userspace" : "in the kernel");
-	if (path == KERNEL && want == H_SUCCESS && opkind(op) >= 0)
-		cw[opkind(op)]++;
-	else if (path == KERNEL && want == H_PARAMETER && opkind(op) >= 0)
-		cw[C_HPARAM]++;
-	else if (path == USER && opkind(op) >= 0)
-		cw[C_FALLBACK]++;
+	cw_count(op, h);
 	return PASS;
 }
 
@@ -1740,6 +1749,172 @@ static int t_vfio_zero_tces_at_window_start(uint32_t shift)
 }
 
 /*
+ * A region is unpinned only once no TCE the PHB may cache points into it.
+ * The guest maps one TCE into a region of its own (one host page of the
+ * RAM that is not preregistered otherwise), then clears it as the first
+ * entry of an H_PUT_TCE_INDIRECT of 512: the 511 others, into the
+ * preregistered RAM, keep the call, and its one invalidation at the end,
+ * long. Meanwhile a VMM thread tries UNREGISTER of that region in a loop
+ * and registers it again whenever that works. Under the function tracer
+ * (both threads, the CPUs' events merged by time), no unpin may fall
+ * between a TCE's exchange and the next invalidation.
+ */
+#define UNREG_GPA	(HIGH_GPA + 0x400000)	/* a host page of its own */
+#define UNREG_SLOT	100
+#define UNREG_ROUNDS	100
+
+struct unreg_race {
+	struct vfio_iommu_spapr_register_memory reg;
+	volatile int go, stop, tid;
+	long tries, dropped;
+	int err;
+};
+
+static void *unreg_thread(void *arg)
+{
+	struct unreg_race *u = arg;
+	long r;
+
+	u->tid = (int)syscall(SYS_gettid);
+	while (!u->go && !u->stop)	/* until the tracer is on */
+		usleep(1000);
+	while (!u->stop) {
+		u->tries++;
+		r = xioctl(vm.v.container, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY,
+			   &u->reg);
+		if (r == -EBUSY)
+			continue;
+		if (!r) {
+			u->dropped++;
+			r = xioctl(vm.v.container,
+				   VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &u->reg);
+		}
+		if (r) {
+			u->err = (int)-r;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The rounds, with the tracer on and the thread running. */
+static int unreg_rounds(const struct unreg_race *u, long *user_puts)
+{
+	uint64_t ioba = V_IOBA(UNREG_SLOT), tces[512];
+	struct hres h;
+	int round, i;
+
+	tces[0] = 0;
+	for (i = 1; i < 512; i++)
+		tces[i] = V_TCE(0) + i * 0x1000ull;
+	write_list(LIST_GPA, tces, 512);
+	for (round = 0; round < UNREG_ROUNDS && !u->err; round++) {
+		/*
+		 * While the thread has the region unregistered, the kernel
+		 * hands the map to us, whose MAP_DMA then fails: again.
+		 */
+		for (i = 0; i < 10000; i++) {
+			if (hcall(&vm, &h, H_PUT_TCE, VFIO_LIOBN, ioba,
+				  UNREG_GPA | TCE_RW, 0))
+				return FAIL;
+			cw_count(H_PUT_TCE, &h);
+			*user_puts += h.user;
+			if (h.ret == H_SUCCESS)
+				break;
+		}
+		CHECK(h.ret == H_SUCCESS, "round %d: H_PUT_TCE into the region: %s",
+		      round, hname(h.ret));
+		if (hcall(&vm, &h, H_PUT_TCE_INDIRECT, VFIO_LIOBN, ioba,
+			  LIST_GPA, 512))
+			return FAIL;
+		cw_count(H_PUT_TCE_INDIRECT, &h);
+		CHECK(h.ret == H_SUCCESS && !h.user,
+		      "round %d: H_PUT_TCE_INDIRECT clearing it: %s%s", round,
+		      hname(h.ret), h.user ? " in userspace" : "");
+	}
+	return PASS;
+}
+
+static int t_vfio_unregister_unpins_after_invalidation(uint32_t shift)
+{
+	struct unreg_race u = {
+		.reg = { .argsz = sizeof(u.reg),
+			 .vaddr = (uintptr_t)(vm.ram + UNREG_GPA),
+			 .size = (uint64_t)host_pgsz },
+	};
+	struct tce_order o = { 0 };
+	long user_puts = 0, kb;
+	char pids[32], kbs[24];
+	pthread_t th;
+	int rc, i;
+	long r;
+
+	(void)shift;
+	if (!opt_ours || opt_vfio_v1 || opt_vfio_user) {
+		say("SKIP needs our v2 container with kvm_tce serving the hcalls");
+		return SKIP;
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		say("SKIP needs 2 CPUs: the UNREGISTER must run during the hcall");
+		return SKIP;
+	}
+	if (access(TRACEFS "set_ftrace_filter", W_OK)) {
+		say("SKIP no function tracer (%s)", strerror(errno));
+		return SKIP;
+	}
+	r = xioctl(vm.v.container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &u.reg);
+	CHECK(!r, "REGISTER of the race's page: %s", strerror(-r));
+	rc = pthread_create(&th, NULL, unreg_thread, &u);
+	CHECK(!rc, "pthread_create: %s", strerror(rc));
+	for (i = 0; i < 1000 && !u.tid; i++)
+		usleep(1000);
+	snprintf(pids, sizeof(pids), "%d %d", getpid(), u.tid);
+	kb = tracefs_kb();
+	snprintf(kbs, sizeof(kbs), "%ld", kb);
+	tracer_off();
+	rc = tracefs_write("buffer_size_kb", "16384") ||
+	     tracefs_write("set_ftrace_filter", TCE_ORDER_TRACED) ||
+	     tracefs_write("set_ftrace_pid", pids) ||
+	     tracefs_write("trace", "") ||
+	     tracefs_write("current_tracer", "function") ||
+	     tracefs_write("tracing_on", "1") ? FAIL : PASS;
+	u.go = 1;
+	if (rc == PASS)
+		rc = unreg_rounds(&u, &user_puts);
+	else
+		say("function tracer setup: %s", strerror(errno));
+	u.stop = 1;
+	pthread_join(th, NULL);
+	tracefs_write("tracing_on", "0");
+	if (rc == PASS && tce_order_read(&o)) {
+		say("trace: %s", strerror(errno));
+		rc = FAIL;
+	}
+	tracer_off();
+	if (kb > 0)
+		tracefs_write("buffer_size_kb", kbs);
+	/* the round's TCEs cleared, then the page unregistered */
+	EXPECT(vpath(), H_SUCCESS, H_STUFF_TCE, VFIO_LIOBN, V_IOBA(UNREG_SLOT), 0, 512);
+	r = xioctl(vm.v.container, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &u.reg);
+	if (rc != PASS)
+		return rc;
+	CHECK(!r, "UNREGISTER of the race's page at the end: %s", strerror(-r));
+	CHECK(!u.err, "the thread's UNREGISTER or REGISTER: %s", strerror(u.err));
+	diag("%d rounds: %ld UNREGISTER tries, %ld dropped the region, %ld maps in userspace",
+	     UNREG_ROUNDS, u.tries, u.dropped, user_puts);
+	diag("traced: %ld exchanges, %ld invalidations, %ld unpins, %ld of them early",
+	     o.xchg, o.kills, o.unpins, o.early);
+	CHECK(!o.lost, "the trace buffer dropped events");
+	CHECK(!o.early, "%ld of %ld unpins came while a cleared TCE awaited its invalidation",
+	      o.early, o.unpins);
+	/* each drop unpins the region's one page: all of them traced */
+	CHECK(u.dropped > 0 && o.unpins >= u.dropped,
+	      "the region was dropped %ld times, %ld unpins traced: want some, at least as many",
+	      u.dropped, o.unpins);
+	return PASS;
+}
+
+/*
  * Preregistered memory under a live guest TCE cannot be unregistered
  * (EBUSY); once the guest cleared the TCE it can. Runs last: the guest
  * RAM is not registered afterwards.
@@ -1862,6 +2037,8 @@ static const struct tcase cases[] = {
 	  t_vfio_indirect_noperm_outside, false, true },
 	{ "vfio_stuff_indirect_zero_tces_at_the_window_start_return",
 	  t_vfio_zero_tces_at_window_start, false, true },
+	{ "vfio_unregister_unpins_only_after_the_guest_hcall_invalidates",
+	  t_vfio_unregister_unpins_after_invalidation, false, true },
 	{ "vfio_unregister_busy_while_guest_tce_maps_it", t_vfio_unregister_busy, false, true },
 	{ "vfio_v1_guest_clear_then_close_leaves_nothing_pinned", t_vfio_v1_clear_close,
 	  false, true },

@@ -46,6 +46,7 @@
 #include "edu.h"
 #include "kselftest.h"
 #include "lab_tap.h"
+#include "lab_trace.h"
 
 enum { PASS, FAIL, SKIP };
 
@@ -429,43 +430,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* v1: a page is unpinned only once no TCE the PHB may cache points at it */
 
-#define TRACEFS "/sys/kernel/tracing/"
-#define TRACED	"iommu_tce_xchg_no_kill iommu_tce_kill unpin_user_page unpin_user_pages"
-
-/* @val into tracefs's @file; a filter file takes one word per write() */
-static int tracefs_write(const char *file, const char *val)
-{
-	size_t len = strlen(val), done = 0;
-	char path[128];
-	ssize_t n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), TRACEFS "%s", file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -1;
-	while (done < len && (n = write(fd, val + done, len - done)) > 0)
-		done += n;
-	close(fd);
-	if (done < len && !n)
-		errno = EIO;
-	return done == len ? 0 : -1;
-}
-
-/*
- * The function tracer off and unfiltered, and tracing_on as it was (the
- * tests after this one read trace events from the same buffer).
- */
-static void tracer_off(void)
-{
-	tracefs_write("tracing_on", "0");
-	tracefs_write("current_tracer", "nop");
-	tracefs_write("set_ftrace_filter", "");
-	tracefs_write("set_ftrace_pid", "");
-	tracefs_write("trace", "");
-	tracefs_write("tracing_on", "1");
-}
-
 /*
  * The UNMAP of 4 MiB of live v1 TCEs, under the function tracer (this
  * process only): after a TCE is exchanged out of the table, no page is
@@ -476,11 +440,9 @@ static void tracer_off(void)
 static int t_v1_unpin_after_kill(void)
 {
 	const uint64_t size = 4ull << 20;
-	long xchg = 0, kills = 0, unpins = 0, early = 0;
-	bool pending = false;
-	char pid[16], line[512];
+	struct tce_order o;
 	uint8_t *buf = NULL;
-	FILE *f = NULL;
+	char pid[16];
 	int rc = PASS;
 	uint64_t iova;
 	long r;
@@ -496,7 +458,7 @@ static int t_v1_unpin_after_kill(void)
 	CHECK(!r, "MAP of 4 MiB: %s", err(r));
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	tracer_off();
-	CHECK(!tracefs_write("set_ftrace_filter", TRACED) &&
+	CHECK(!tracefs_write("set_ftrace_filter", TCE_ORDER_TRACED) &&
 	      !tracefs_write("set_ftrace_pid", pid) &&
 	      !tracefs_write("trace", "") &&
 	      !tracefs_write("current_tracer", "function") &&
@@ -505,32 +467,18 @@ static int t_v1_unpin_after_kill(void)
 	r = unmap_dma(&e, iova, size);
 	tracefs_write("tracing_on", "0");
 	CHECK(!r, "UNMAP of 4 MiB: %s", err(r));
-	CHECK((f = fopen(TRACEFS "trace", "r")), "trace: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#')
-			continue;
-		if (strstr(line, ": iommu_tce_xchg_no_kill")) {
-			xchg++;
-			pending = true;
-		} else if (strstr(line, ": iommu_tce_kill")) {
-			kills++;
-			pending = false;
-		} else if (strstr(line, ": unpin_user_page")) {
-			unpins++;
-			early += pending;
-		}
-	}
+	CHECK(!tce_order_read(&o), "trace: %s", strerror(errno));
 	diag("UNMAP of %llu TCEs: %ld exchanges, %ld invalidations, %ld unpins, %ld of them early",
-	     (unsigned long long)(size / TCE4K), xchg, kills, unpins, early);
-	CHECK(xchg >= (long)(size / TCE4K) && unpins >= 1 && kills >= 1,
+	     (unsigned long long)(size / TCE4K), o.xchg, o.kills, o.unpins,
+	     o.early);
+	CHECK(!o.lost, "the trace buffer dropped events");
+	CHECK(o.xchg >= (long)(size / TCE4K) && o.unpins >= 1 && o.kills >= 1,
 	      "the tracer saw %ld exchanges, %ld unpins, %ld invalidations: want %llu, some, some",
-	      xchg, unpins, kills, (unsigned long long)(size / TCE4K));
-	CHECK(!early, "%ld of %ld unpins came while a cleared TCE awaited its invalidation",
-	      early, unpins);
+	      o.xchg, o.unpins, o.kills, (unsigned long long)(size / TCE4K));
+	CHECK(!o.early, "%ld of %ld unpins came while a cleared TCE awaited its invalidation",
+	      o.early, o.unpins);
 out:
 	tracer_off();
-	if (f)
-		fclose(f);
 	env_close(&e);
 	if (buf)
 		munmap(buf, size + pgsz);
