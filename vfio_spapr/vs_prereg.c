@@ -18,8 +18,10 @@
  * left (-EBUSY otherwise). A container's end cannot fail: a region that
  * loses its last registration there while another container's TCEs
  * still map it stays pinned and charged as an orphan, refused to new
- * TCEs, until the last of them goes. Regions are dropped only under the
- * registry's lock, in process context.
+ * TCEs, until the last of them goes. A region whose count is zero for
+ * good leaves the tree under the registry's lock, and its pages are let
+ * go after it, in process context, once a guest's hcall that cleared a
+ * TCE into it has invalidated that TCE (vs_regions_release()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
