@@ -473,8 +473,13 @@ static const struct path paths[] = {
 	{ "v2_remove", v2_created, op_remove, NULL, -1 },
 	{ "v2_unregister", v2_registered, op_unregister, NULL, -1 },
 	{ "v2_eeh_get_state", v2, op_eeh, NULL, -1 },
-	{ "kvm_create_spapr_tce_64", vm, op_tce64, "/dev/kvm", -1 },
-	{ "kvm_vfio_set_spapr_tce", linkable, op_link, "/dev/kvm", -1 },
+	/*
+	 * An HV VM: /dev/kvm alone is kvm.ko, which stays loaded when
+	 * kvm_hv cannot run (pseries without nested HV: KVM_CREATE_VM
+	 * answers EINVAL).
+	 */
+	{ "kvm_create_spapr_tce_64", vm, op_tce64, "/sys/module/kvm_hv", -1 },
+	{ "kvm_vfio_set_spapr_tce", linkable, op_link, "/sys/module/kvm_hv", -1 },
 	{ "load_spapr_realmode", mod_pre0, op_load0, NULL, 0 },
 	{ "load_vfio_spapr", mod_pre1, op_load1, NULL, 1 },
 	{ "load_kvm_tce", mod_pre2, op_load2, "/dev/kvm", 2 },
