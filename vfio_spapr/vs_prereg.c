@@ -36,9 +36,6 @@
 static LIST_HEAD(vs_mm_list);
 static DEFINE_MUTEX(vs_mm_list_lock);
 
-static void vs_orphans_reap_locked(struct vs_mm *vmm, struct list_head *gone);
-static void vs_regions_release(struct vs_mm *vmm, struct list_head *gone);
-
 /* The registry of @mm with a new reference, or NULL; list lock held. */
 static struct vs_mm *vs_mm_lookup(struct mm_struct *mm)
 {
@@ -119,8 +116,6 @@ struct vs_mm *vs_mm_get(struct mm_struct *mm)
  */
 void vs_mm_put(struct vs_mm *vmm)
 {
-	LIST_HEAD(gone);
-
 	if (!refcount_dec_and_mutex_lock(&vmm->refs, &vs_mm_list_lock))
 		return;
 	list_del(&vmm->node);
@@ -130,10 +125,7 @@ void vs_mm_put(struct vs_mm *vmm)
 	 * the orphans go now; the registered regions went with their
 	 * containers.
 	 */
-	mutex_lock(&vmm->lock);
-	vs_orphans_reap_locked(vmm, &gone);
-	mutex_unlock(&vmm->lock);
-	vs_regions_release(vmm, &gone);
+	vs_orphans_reap(vmm);
 	WARN_ON(!list_empty(&vmm->orphans) || !mtree_empty(&vmm->regions));
 	mtree_destroy(&vmm->regions);
 	mmdrop(vmm->mm);

@@ -64,15 +64,28 @@ static inline void tracer_off(void)
 	tracefs_write("tracing_on", "1");
 }
 
+#define TCE_ORDER_TRACED \
+	"iommu_tce_xchg_no_kill iommu_tce_kill unpin_user_page unpin_user_pages"
+
+/*
+ * The function tracer on TCE_ORDER_TRACED for the threads @pids (one or
+ * more, space-separated), from an empty buffer; -1 with errno set.
+ */
+static inline int tce_order_start(const char *pids)
+{
+	return tracefs_write("set_ftrace_filter", TCE_ORDER_TRACED) ||
+	       tracefs_write("set_ftrace_pid", pids) ||
+	       tracefs_write("trace", "") ||
+	       tracefs_write("current_tracer", "function") ||
+	       tracefs_write("tracing_on", "1") ? -1 : 0;
+}
+
 /* Exchanges, invalidations and unpins the tracer saw, in its order. */
 struct tce_order {
 	long xchg, kills, unpins;
 	long early;	/* unpins while an exchanged TCE awaited its kill */
 	bool lost;	/* the buffer dropped events: the order is not known */
 };
-
-#define TCE_ORDER_TRACED \
-	"iommu_tce_xchg_no_kill iommu_tce_kill unpin_user_page unpin_user_pages"
 
 /*
  * Reads the trace buffer into @o. The buffer merges the CPUs' events by

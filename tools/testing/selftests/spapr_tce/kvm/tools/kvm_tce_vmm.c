@@ -1872,12 +1872,8 @@ static int t_vfio_unregister_unpins_after_invalidation(uint32_t shift)
 	kb = tracefs_kb();
 	snprintf(kbs, sizeof(kbs), "%ld", kb);
 	tracer_off();
-	rc = tracefs_write("buffer_size_kb", "16384") ||
-	     tracefs_write("set_ftrace_filter", TCE_ORDER_TRACED) ||
-	     tracefs_write("set_ftrace_pid", pids) ||
-	     tracefs_write("trace", "") ||
-	     tracefs_write("current_tracer", "function") ||
-	     tracefs_write("tracing_on", "1") ? FAIL : PASS;
+	rc = tracefs_write("buffer_size_kb", "16384") || tce_order_start(pids) ?
+	     FAIL : PASS;
 	u.go = 1;
 	if (rc == PASS)
 		rc = unreg_rounds(&u, &user_puts);

@@ -458,12 +458,7 @@ static int t_v1_unpin_after_kill(void)
 	CHECK(!r, "MAP of 4 MiB: %s", err(r));
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	tracer_off();
-	CHECK(!tracefs_write("set_ftrace_filter", TCE_ORDER_TRACED) &&
-	      !tracefs_write("set_ftrace_pid", pid) &&
-	      !tracefs_write("trace", "") &&
-	      !tracefs_write("current_tracer", "function") &&
-	      !tracefs_write("tracing_on", "1"),
-	      "function tracer setup: %s", strerror(errno));
+	CHECK(!tce_order_start(pid), "function tracer setup: %s", strerror(errno));
 	r = unmap_dma(&e, iova, size);
 	tracefs_write("tracing_on", "0");
 	CHECK(!r, "UNMAP of 4 MiB: %s", err(r));
