@@ -138,8 +138,8 @@ want vfio && {
 # (timer ticks, interrupts: more of them the busier this shared machine
 # is) only ever adds to a loop, so the minimum is the path's own cost.
 # The median is printed too, to show the spread.
-hcall_table() {		# hcall_table LOG DAT: the Markdown rows of one boot; DAT for the plot
-	awk -v dat="$2" '
+hcall_table() {		# hcall_table LOG DAT RATIOS ROW: the Markdown rows of one boot; DAT for the plot
+	awk -v dat="$2" -v ratios="$3" -v row="$4" '
 	/HCALL-MARK begin / { t0[$4] = $1 }
 	/HCALL-MARK end / {
 		k = $4; calls = 0; med = ""; min = ""; user = 0
@@ -155,6 +155,12 @@ hcall_table() {		# hcall_table LOG DAT: the Markdown rows of one boot; DAT for t
 		instr[k] = min; imed[k] = med; up[k] = user / calls
 	}
 	/HCALL-(SKIP|MARK error)/ { sub(/^[0-9.]* /, ""); skips = skips "\n" $0 }
+	function q(a, b) {
+		return (instr[a] != "" && instr[b] > 0) ? sprintf("%.2f (%s / %s)", instr[a] / instr[b], instr[a], instr[b]) : "-"
+	}
+	function d(a, b) {
+		return (instr[a] != "" && instr[b] != "") ? sprintf("%+d", instr[a] - instr[b]) : "-"
+	}
 	END {
 		null = rate["stock/null"]
 		for (j = 1; j <= n; j++) {
@@ -164,6 +170,17 @@ hcall_table() {		# hcall_table LOG DAT: the Markdown rows of one boot; DAT for t
 				imed[k] == "" ? "-" : imed[k], up[k]
 		}
 		if (skips != "") printf "%s\n", skips > "/dev/stderr"
+		# ours / stock per hcall (instructions, minimum), and the hook
+		# alone: hooked - stock is what the interception costs, ours -
+		# hooked is our handler against the stock one
+		printf "| %s | %s", row, q("ours/null", "stock/null") >> ratios
+		split("put get stuff indirect", hc, " ")
+		for (h = 1; h <= 4; h++)
+			printf " | %s", q("ours/" hc[h], "stock/" hc[h]) >> ratios
+		for (h = 1; h <= 4; h++)
+			printf " | %s", q("vfio-ours/" hc[h], "vfio-intree/" hc[h]) >> ratios
+		printf " | %s | %s | %s |\n", d("hooked/put", "stock/put"), d("ours/put", "hooked/put"),
+			d("vfio-intree-hooked/put", "vfio-intree/put") >> ratios
 		# the plot: per hcall, the rate of each path relative to userspace
 		np = 0
 		for (j = 1; j <= n; j++) {
@@ -196,7 +213,8 @@ want hcall && for k in $KERNELS; do
 		hcalls+="### $m, kernel $k"$'\n\n'
 		hcalls+="| path | hcall | calls/s (host clock) | time / null hcall | instructions / call (min) | (median) | userspace exits / call |"$'\n'
 		hcalls+="|---|---|---:|---:|---:|---:|---:|"$'\n'
-		hcalls+="$(hcall_table "$log" "$DATA/hcall-$m-$k.dat" 2>"$OUT/hcall-$m-$k.skips")"$'\n'
+		hcalls+="$(hcall_table "$log" "$DATA/hcall-$m-$k.dat" "$DATA/hcall-ratios.rows" "$m | $k" \
+			2>"$OUT/hcall-$m-$k.skips")"$'\n'
 		[[ -s $OUT/hcall-$m-$k.skips ]] && hcalls+=$'\n'"$(sed '/^$/d; s/^/- /' "$OUT/hcall-$m-$k.skips")"$'\n'
 		hcalls+=$'\n'
 	done
@@ -210,6 +228,16 @@ want hcall && {
 	echo "instructions: the emulated PMU, VMM process, user+kernel, per call: the minimum (and the median) of 31 loops of 16 calls."
 	echo
 	echo "$hcalls"
+	echo "### Ours against the stock path, instructions per call (minimum)"
+	echo
+	echo "KVM table: kvm_tce / stock kvm.ko; VFIO-linked: our container + kvm_tce / in-tree container + stock."
+	echo "hook: the stock handler behind kvm_tce's ftrace hook (intercept=0) minus the stock handler alone,"
+	echo "the interception's own cost; ours - hooked: our handler against the stock one, the hook's cost taken out."
+	echo
+	echo "| machine | kernel | null | H_PUT_TCE | H_GET_TCE | H_STUFF_TCE(512) | H_PUT_TCE_INDIRECT(512) | VFIO H_PUT_TCE | VFIO H_GET_TCE | VFIO H_STUFF_TCE | VFIO H_PUT_TCE_INDIRECT | hook, H_PUT_TCE | ours - hooked, H_PUT_TCE | hook, VFIO H_PUT_TCE |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	cat "$DATA/hcall-ratios.rows" 2>/dev/null
+	echo
 } | tee -a "$report"
 # End to end (scripts/lab/e2e.sh): L2's O_DIRECT read of the NVMe through
 # each configuration. The runs are interleaved (a b c, a b c, ...) so that
