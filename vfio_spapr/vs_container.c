@@ -32,7 +32,6 @@ static void *vs_open(unsigned long arg)
 	spin_lock_init(&c->tce_lock);
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->regs);
-	xa_init_flags(&c->v1_pages, XA_FLAGS_ACCOUNT);
 	c->v2 = arg == VFIO_SPAPR_TCE_v2_IOMMU;
 	c->core = srm_core_get();
 	atomic64_inc(&vs_stats.containers);
@@ -89,9 +88,8 @@ static void vs_release(void *data)
 	if (c->mm && !c->v2)
 		vs_uncharge(c->mm, c->v1_charged);
 	/* Every window was cleared: no TCE of ours, no page held. */
-	vs_v1_purge(c, true);
-	WARN_ON(!xa_empty(&c->v1_pages));
-	xa_destroy(&c->v1_pages);
+	WARN_ON(c->v1_pages.used);
+	vs_pcount_free(&c->v1_pages);
 	mutex_unlock(&c->lock);
 	if (c->vmm)
 		vs_mm_put(c->vmm);

@@ -4,6 +4,8 @@
  *   stats   counters: live containers, regions, pinned and charged pages,
  *           maps, unmaps, TCEs set and cleared, windows created
  *   bench   read: region lookup cost, ours against mm_iommu (vs_bench.c)
+ *   selftest  read: v1's per-page TCE counts against a model, TAP
+ *           (vs_selftest.c)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,6 +50,7 @@ void vs_debugfs_init(void)
 	vs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0444, vs_dir, NULL, &vs_stats_fops);
 	vs_bench_create(vs_dir);
+	vs_selftest_create(vs_dir);
 }
 
 /**

@@ -16,7 +16,6 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
-#include <linux/xarray.h>
 #include <asm/iommu.h>
 #include <spapr_tce/compat.h>
 #include <spapr_tce/realmode.h>
@@ -93,6 +92,14 @@ struct vs_group {
 	struct iommu_table_group *tg;
 };
 
+/* Counts per pfn (vs_pcount.c). */
+struct vs_pcount_slot;
+struct vs_pcount {
+	struct vs_pcount_slot *slot;
+	unsigned int bits;		/* 2^bits slots */
+	unsigned long used;		/* pfns counted */
+};
+
 struct vs_container {
 	struct mutex lock;		/* serialises the container's ioctls */
 	/*
@@ -111,12 +118,9 @@ struct vs_container {
 	/*
 	 * v1: how many live TCEs hold each pinned page (what each TCE
 	 * pinned is its window's v1_pfn): locked_vm is charged per distinct
-	 * page (v1_held), whatever the TCE size. An entry of value 0 is
-	 * stale: kept for its tree nodes (vs_tce.c).
+	 * page (v1_pages.used), whatever the TCE size.
 	 */
-	struct xarray v1_pages;
-	unsigned long v1_held;		/* v1: pages in v1_pages */
-	unsigned long v1_stale;		/* v1: stale entries (vs_tce.c) */
+	struct vs_pcount v1_pages;
 	unsigned long v1_charged;	/* v1: pages charged for them */
 	struct vs_window win[IOMMU_TABLE_GROUP_MAX_TABLES];
 	struct list_head groups;
@@ -242,7 +246,14 @@ void vs_tce_gone(struct vs_container *c, struct vs_window *w,
 long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 	    u64 size, enum dma_data_direction dir);
 long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size);
-void vs_v1_purge(struct vs_container *c, bool all);
+
+/* vs_pcount.c */
+bool vs_pcount_add(struct vs_pcount *t, unsigned long pfn, unsigned long k);
+int vs_pcount_insert(struct vs_pcount *t, unsigned long pfn, unsigned long k);
+bool vs_pcount_sub(struct vs_pcount *t, unsigned long pfn, unsigned long k);
+unsigned long vs_pcount_read(const struct vs_pcount *t, unsigned long pfn);
+void vs_pcount_shrink(struct vs_pcount *t);
+void vs_pcount_free(struct vs_pcount *t);
 
 /* vs_hcall.c */
 void vs_hcall_sync(struct vs_container *c);
@@ -295,6 +306,9 @@ long vs_eeh_pe_op(struct vs_container *c, unsigned long arg);
 /* vs_bench.c */
 struct dentry;
 void vs_bench_create(struct dentry *dir);
+
+/* vs_selftest.c */
+void vs_selftest_create(struct dentry *dir);
 
 /* vs_debugfs.c */
 void vs_debugfs_init(void);

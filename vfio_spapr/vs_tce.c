@@ -10,11 +10,7 @@
  * the live TCEs hold, so VmLck follows what is pinned whether the TCEs
  * are smaller than a page (4K TCEs on 64K pages: one page for all the
  * TCEs in it) or larger (a hugetlb page: every page the TCE reaches); a
- * tree counts the TCEs that hold each page. It keeps its nodes when a
- * page goes (the entry stays, as a stale one): a map and unmap of the
- * same range would otherwise allocate and free (through RCU) a chain of
- * nodes on every call; the stale entries are dropped once there are more
- * than VS_V1_STALE_MAX of them, and at the container's end.
+ * hash table counts the TCEs that hold each page (vs_pcount.c).
  * v2 maps only preregistered memory, already pinned and
  * charged, translated by the real-mode core, and counts every TCE on its
  * region so that the region cannot be unregistered under it.
@@ -68,15 +64,6 @@ static int vs_v1_settle(struct vs_container *c, unsigned long want)
 	return ret;
 }
 
-/*
- * v1: stale entries (value 0, see the top of the file) kept at most.
- * Their tree nodes stay allocated: at worst (every stale entry in a node
- * of its own) about 600 bytes each, accounted to the user's memory
- * cgroup, that is 20 MiB for 32768; a range of 128 MiB in 4K pages makes
- * as many, and maps again without allocating.
- */
-#define VS_V1_STALE_MAX	32768
-
 /* v1: the record of the TCE at @entry, or NULL before the first map. */
 static unsigned long *vs_v1_slot(struct vs_window *w, unsigned long entry)
 {
@@ -92,28 +79,14 @@ static unsigned long vs_v1_span(struct vs_window *w)
 }
 
 /*
- * v1: @k TCEs fewer hold the page @pfn, in one walk of the tree; a page
- * no TCE holds any more leaves v1_held, its entry stale (the charge
- * follows at the next settle). Never sleeps: the entry exists, so
- * storing allocates nothing.
+ * v1: @k TCEs fewer hold the page @pfn; a page no TCE holds any more
+ * leaves the count (the charge follows at the next settle). Never
+ * sleeps.
  */
 static void vs_v1_page_put(struct vs_container *c, unsigned long pfn,
 			   unsigned long k)
 {
-	XA_STATE(xas, &c->v1_pages, pfn);
-	unsigned long held;
-
-	xas_lock(&xas);
-	held = xa_to_value(xas_load(&xas));
-	if (WARN_ON_ONCE(held < k))
-		k = held;
-	if (k)
-		xas_store(&xas, xa_mk_value(held - k));
-	xas_unlock(&xas);
-	if (k && held == k) {
-		c->v1_held--;
-		c->v1_stale++;
-	}
+	vs_pcount_sub(&c->v1_pages, pfn, k);
 }
 
 /* v1: one TCE fewer holds each page of [pfn, pfn + n). Never sleeps. */
@@ -127,52 +100,29 @@ static void vs_v1_release(struct vs_container *c, unsigned long pfn,
 }
 
 /*
- * v1: @k TCEs more hold the page @pfn, in one walk of the tree; a page
- * new to the container is charged (from what vs_map() charged ahead, or
- * now). Sleeps; not under the TCE lock.
+ * v1: @k TCEs more hold the page @pfn; a page new to the container is
+ * charged (from what vs_map() charged ahead, or now). Sleeps; not under
+ * the TCE lock.
  */
 static int vs_v1_page_get(struct vs_container *c, unsigned long pfn,
 			  unsigned long k)
 {
-	XA_STATE(xas, &c->v1_pages, pfn);
-	unsigned long held;
-	void *v;
 	int ret;
 
-	for (;;) {
-		xas_lock(&xas);
-		v = xas_load(&xas);
-		held = xa_to_value(v);
-		if (!held && c->v1_held == c->v1_charged) {
-			/* More pages than vs_map() counted (the user remapped). */
-			xas_unlock(&xas);
-			ret = vs_v1_settle(c, c->v1_charged + 1);
-			if (ret) {
-				/* frees a node a retry allocated */
-				xas_nomem(&xas, GFP_KERNEL_ACCOUNT);
-				return ret;
-			}
-			xas_reset(&xas);
-			continue;
-		}
-		xas_store(&xas, xa_mk_value(held + k));
-		xas_unlock(&xas);
-		if (!xas_nomem(&xas, GFP_KERNEL_ACCOUNT))
-			break;
+	if (vs_pcount_add(&c->v1_pages, pfn, k))
+		return 0;
+	if (c->v1_pages.used == c->v1_charged) {
+		/* More pages than vs_map() counted (the user remapped). */
+		ret = vs_v1_settle(c, c->v1_charged + 1);
+		if (ret)
+			return ret;
 	}
-	ret = xas_error(&xas);
-	if (!ret && !held) {
-		c->v1_held++;
-		/* a stale entry taken again */
-		if (v)
-			c->v1_stale--;
-	}
-	return ret;
+	return vs_pcount_insert(&c->v1_pages, pfn, k);
 }
 
 /*
  * v1: counts on one page for a run of TCEs (4K TCEs on 64K pages come
- * sixteen to a page), moved in one walk of the tree per run instead of
+ * sixteen to a page), moved in one lookup per run instead of
  * one per TCE: taken ahead by a map for the TCEs of the run still to
  * come, or gathered by an unmap for the TCEs it cleared.
  */
@@ -309,52 +259,6 @@ static __be64 *vs_slot_next(struct vs_window *w, unsigned long entry,
 	    ((entry - tbl->it_offset) & (tbl->it_level_size - 1)))
 		return prev + 1;
 	return NULL;
-}
-
-/*
- * v1: drop the stale entries of one record, and their nodes. The walk
- * resumes after a reschedule from the next index, not with xas_pause():
- * when the store just freed its leaf, the state points at the parent,
- * and xas_pause() of kernels without upstream's "Fix xas_pause for large
- * multi-index entries" (6.12 among them) steps a whole parent slot from
- * the unaligned index, past the first entries of the next leaf.
- */
-static void vs_v1_purge_xa(struct xarray *xa)
-{
-	XA_STATE(xas, xa, 0);
-	unsigned long next;
-	void *v;
-
-	xas_lock(&xas);
-	xas_for_each(&xas, v, ULONG_MAX) {
-		if (!xa_to_value(v))
-			xas_store(&xas, NULL);
-		if (need_resched()) {
-			next = xas.xa_index + 1;
-			xas_unlock(&xas);
-			cond_resched();
-			xas_lock(&xas);
-			if (!next)
-				break;
-			xas_set(&xas, next);
-		}
-	}
-	xas_unlock(&xas);
-}
-
-/**
- * vs_v1_purge() - drop the stale entries of a v1 container's records.
- * @c: the container (lock held)
- * @all: all of them; else only when there are more than VS_V1_STALE_MAX
- *
- * Sleeps.
- */
-void vs_v1_purge(struct vs_container *c, bool all)
-{
-	if (!c->v1_stale || (!all && c->v1_stale <= VS_V1_STALE_MAX))
-		return;
-	vs_v1_purge_xa(&c->v1_pages);
-	c->v1_stale = 0;
 }
 
 /*
@@ -568,8 +472,8 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 	/* Only gives back: cannot fail. */
 	if (!c->v2) {
 		vs_v1_run_put(c, &put);
-		vs_v1_settle(c, c->v1_held);
-		vs_v1_purge(c, false);
+		vs_v1_settle(c, c->v1_pages.used);
+		vs_pcount_shrink(&c->v1_pages);
 	}
 	atomic64_inc(&vs_stats.unmaps);
 	return 0;
@@ -833,7 +737,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 		ret = vs_v2_map(c, w, first, n, ua, dir, &done);
 	} else {
 		/* Charged before anything is pinned; the surplus goes back below. */
-		ret = vs_v1_settle(c, c->v1_held + vs_v1_pages(w, ua, size));
+		ret = vs_v1_settle(c, c->v1_pages.used + vs_v1_pages(w, ua, size));
 		if (ret)
 			return ret;
 		ret = vs_v1_map(c, w, first, n, ua, dir, &done);
@@ -845,7 +749,7 @@ long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 		return ret;
 	}
 	if (!c->v2)
-		vs_v1_settle(c, c->v1_held);
+		vs_v1_settle(c, c->v1_pages.used);
 	iommu_tce_kill(tbl, first, n);
 	atomic64_inc(&vs_stats.maps);
 	return 0;

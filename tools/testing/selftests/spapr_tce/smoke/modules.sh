@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Smoke test: each of our modules loads, shows in lsmod with the version
-# it was built as, unloads, and the kernel log stays clean throughout.
+# it was built as, passes its debugfs self-test where it has one
+# (vfio_spapr: v1's per-page TCE counts), unloads, and the kernel log
+# stays clean throughout.
 
 . "$(dirname "$0")/lib.sh"
 
 MODS="spapr_realmode vfio_spapr kvm_tce"
-tap_plan 13
+VS_SELFTEST_CASES=5
+tap_plan $((14 + VS_SELFTEST_CASES))
 
 version_ok() {
 	v=$(cat "/sys/module/$1/version" 2>/dev/null)
@@ -29,6 +32,10 @@ for m in $MODS; do
 	tap_check "lsmod_shows_$m" loaded "$m"
 	tap_check "version_of_$m" version_ok "$m"
 done
+cat /sys/kernel/debug/vfio_spapr/selftest >/tmp/vfio_spapr-selftest.tap
+tap_include /tmp/vfio_spapr-selftest.tap
+tap_check vfio_spapr_selftest_ran_all_its_cases \
+	test "$(grep -c '^\(not \)\{0,1\}ok ' /tmp/vfio_spapr-selftest.tap)" -eq $VS_SELFTEST_CASES
 for m in kvm_tce vfio_spapr spapr_realmode; do
 	if rmmod "$m" && ! loaded "$m"; then
 		tap_ok "rmmod_$m"
