@@ -184,13 +184,15 @@ int vfio_spapr_hcall_prepare(struct vs_window *w, struct vfio_spapr_tce *t)
 	u64 pa;
 
 	t->region = NULL;
+	t->slot = NULL;
 	if (t->entry < tbl->it_offset ||
 	    t->entry >= tbl->it_offset + tbl->it_size)
 		return -ERANGE;
 	if (t->dir == DMA_NONE)
 		return 0;
 	/* A missing level comes from atomic reserves, as the platform's. */
-	if (!vs_ua_slot(w, t->entry, true))
+	t->slot = vs_ua_slot(w, t->entry, true);
+	if (!t->slot)
 		return -EAGAIN;
 	r = vs_region_lookup(c->vmm, t->ua, 1ULL << shift);
 	if (!r || !vs_region_map_get(r))
@@ -233,6 +235,8 @@ long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
 	struct vs_container *c = w->owner;
 	enum dma_data_direction dir = t->dir;
 	unsigned long hpa = t->hpa;
+	/* Levels are freed only after the window is hidden and RCU waited */
+	__be64 *slot = t->slot ?: vs_ua_slot(w, t->entry, false);
 	long ret;
 
 	if (dir == DMA_NONE)
@@ -247,11 +251,10 @@ long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
 		vfio_spapr_hcall_abort(t);
 		return ret;
 	}
-	if (vs_tce_was_live(c, w, t->entry, dir))
-		vs_tce_gone(c, w, t->entry, hpa);
+	vs_v2_slot_gone(c, w, slot);
 	if (t->dir != DMA_NONE) {
-		/* Prepare found the slot: its level is never freed early. */
-		*vs_ua_slot(w, t->entry, false) = cpu_to_be64(t->ua);
+		/* Prepare found the slot. */
+		*slot = cpu_to_be64(t->ua);
 		w->live++;
 		atomic64_inc(&vs_stats.tces_set);
 	}

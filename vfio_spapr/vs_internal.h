@@ -239,10 +239,8 @@ void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);
 
 /* vs_tce.c */
 __be64 *vs_ua_slot(struct vs_window *w, unsigned long entry, bool alloc);
-bool vs_tce_was_live(struct vs_container *c, struct vs_window *w,
-		     unsigned long entry, enum dma_data_direction old);
-void vs_tce_gone(struct vs_container *c, struct vs_window *w,
-		 unsigned long entry, unsigned long hpa);
+void vs_v2_slot_gone(struct vs_container *c, struct vs_window *w,
+		     __be64 *slot);
 long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,
 	    u64 size, enum dma_data_direction dir);
 long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size);

@@ -262,49 +262,27 @@ static __be64 *vs_slot_next(struct vs_window *w, unsigned long entry,
 }
 
 /*
- * Did the TCE just exchanged at @entry hold something of ours? Both
- * types ask their own record, never the hardware (@old): the stock KVM
+ * v2: a guest hcall just exchanged out the TCE whose user address @slot
+ * records (TCE lock held): let go of its region count. Our record, never
+ * the hardware's old TCE, says whether it was ours: the stock KVM
  * handler may clear a hardware TCE of a table linked to a guest behind
  * our back (when it gives up on our memory), and what that TCE held is
- * still ours to give back. v1 keeps the page each TCE pinned, v2 the
- * user address each TCE maps.
+ * still ours to give back. The hcall invalidates the TCE before its RCU
+ * read section ends, and vs_regions_release() waits for that before it
+ * unpins.
  */
-bool vs_tce_was_live(struct vs_container *c, struct vs_window *w,
-		     unsigned long entry, enum dma_data_direction old)
+void vs_v2_slot_gone(struct vs_container *c, struct vs_window *w,
+		     __be64 *slot)
 {
-	__be64 *slot;
-
-	if (!c->v2) {
-		unsigned long *pfn = vs_v1_slot(w, entry);
-
-		return pfn && *pfn;
-	}
-	slot = vs_ua_slot(w, entry, false);
-	return slot && *slot;
-}
-
-/* A live TCE was taken out of the table: let go of what it held. */
-void vs_tce_gone(struct vs_container *c, struct vs_window *w,
-		 unsigned long entry, unsigned long hpa)
-{
-	unsigned int shift = w->tbl->it_page_shift;
 	struct vs_region *r;
-	__be64 *slot;
 
-	atomic64_inc(&vs_stats.tces_cleared);
-	w->live--;
-	if (!c->v2) {
-		struct vs_v1_run put = { 0, 0 };
-
-		WARN_ON_ONCE(!vs_v1_unuse(c, w, entry, &put, NULL));
-		vs_v1_run_put(c, &put);
-		return;
-	}
-	slot = vs_ua_slot(w, entry, false);
 	if (!slot || !*slot)
 		return;
+	atomic64_inc(&vs_stats.tces_cleared);
+	w->live--;
 	rcu_read_lock();
-	r = vs_region_lookup(c->vmm, be64_to_cpu(*slot), 1ULL << shift);
+	r = vs_region_lookup(c->vmm, be64_to_cpu(*slot),
+			     1ULL << w->tbl->it_page_shift);
 	if (r)
 		vs_region_map_put(r);
 	rcu_read_unlock();
@@ -438,7 +416,7 @@ long vs_unmap(struct vs_container *c, struct vs_window *w, u64 iova, u64 size)
 		if (iommu_tce_xchg_no_kill(c->mm, tbl, entry, &hpa, &dir)) {
 			dir = DMA_NONE;
 		} else if (c->v2 && slot && *slot) {
-			/* Ours: our record, not @dir, says so (vs_tce_was_live()) */
+			/* Ours: our record, not @dir, says so (vs_v2_slot_gone()) */
 			vs_v2_gone(c, &k, be64_to_cpu(*slot), shift);
 			*slot = 0;
 			w->live--;

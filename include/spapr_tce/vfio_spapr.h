@@ -29,6 +29,7 @@ struct vfio_spapr_tce {
 	enum dma_data_direction dir;	/* in: DMA_NONE clears the TCE */
 	unsigned long hpa;		/* prepared: host physical address */
 	void *region;			/* prepared: the counted region */
+	__be64 *slot;			/* prepared: where its user address goes */
 };
 
 struct vs_window *vfio_spapr_hcall_window(struct mm_struct *mm,
