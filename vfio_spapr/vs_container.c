@@ -295,6 +295,7 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 	struct vfio_iommu_type1_dma_map p;
 	enum dma_data_direction dir;
 	struct vs_window *w;
+	bool fresh = false;
 	long ret;
 
 	if (!c->enabled)
@@ -318,10 +319,15 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 	}
 	mutex_lock(&c->lock);
 	ret = vs_locate(c, p.iova, p.vaddr, p.size, &w);
-	if (!ret)
+	if (!ret) {
+		fresh = !vs_window_is_ready(c, w);
 		ret = vs_window_ready(c, w);
+	}
 	if (!ret)
 		ret = vs_map(c, w, p.iova, p.vaddr, p.size, dir);
+	/* a failed first map leaves no per-TCE array charged behind */
+	if (ret && fresh)
+		vs_window_unready(c, w);
 	/* a failed map cleared what it set */
 	if (ret && c->v2)
 		vs_orphans_reap(c->vmm);

@@ -233,6 +233,8 @@ long vs_window_default(struct vs_container *c);
 void vs_windows_free(struct vs_container *c);
 void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg);
 long vs_window_ready(struct vs_container *c, struct vs_window *w);
+bool vs_window_is_ready(struct vs_container *c, struct vs_window *w);
+void vs_window_unready(struct vs_container *c, struct vs_window *w);
 long vs_windows_set_on(struct vs_container *c, struct iommu_table_group *tg);
 void vs_windows_clear(struct vs_container *c);
 void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);

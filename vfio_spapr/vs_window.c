@@ -290,6 +290,36 @@ long vs_window_ready(struct vs_container *c, struct vs_window *w)
 	return w->v1_pfn ? 0 : -ENOMEM;
 }
 
+/* Whether @w has what vs_window_ready() makes. */
+bool vs_window_is_ready(struct vs_container *c, struct vs_window *w)
+{
+	return c->v2 ? c->dynamic || w->ua_shadow : !!w->v1_pfn;
+}
+
+/**
+ * vs_window_unready() - undo vs_window_ready() after a failed first map.
+ * @c: the container (lock held)
+ * @w: a window whose per-TCE array the failed MAP_DMA made
+ *
+ * With no live TCE the array holds nothing: it is freed and its charge
+ * given back, so that a failed MAP_DMA leaves locked_vm as it found it.
+ * A fixed window's array is only ever reached under the container's
+ * lock (hcalls reach dynamic windows only).
+ */
+void vs_window_unready(struct vs_container *c, struct vs_window *w)
+{
+	unsigned long pages = DIV_ROUND_UP(w->tbl->it_size * sizeof(u64),
+					   PAGE_SIZE);
+	void **view = c->v2 ? (void **)&w->ua_shadow : (void **)&w->v1_pfn;
+
+	if (w->live || !*view)
+		return;
+	kvfree(*view);
+	*view = NULL;
+	vs_uncharge(c->mm, pages);
+	w->charged -= pages;
+}
+
 /**
  * vs_windows_set_on() - program every window of @c into a new group.
  * @c: the container (lock held)
