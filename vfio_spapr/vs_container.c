@@ -295,7 +295,7 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 	struct vfio_iommu_type1_dma_map p;
 	enum dma_data_direction dir;
 	struct vs_window *w;
-	bool fresh = false;
+	bool fresh = false, owed;
 	long ret;
 
 	if (!c->enabled)
@@ -318,6 +318,7 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 		return -EINVAL;
 	}
 	mutex_lock(&c->lock);
+	owed = c->def_window_pending;
 	ret = vs_locate(c, p.iova, p.vaddr, p.size, &w);
 	if (!ret) {
 		fresh = !vs_window_is_ready(c, w);
@@ -328,6 +329,10 @@ static long vs_ioctl_map(struct vs_container *c, unsigned long arg)
 	/* a failed first map leaves no per-TCE array charged behind */
 	if (ret && fresh)
 		vs_window_unready(c, w);
+	/* nor the default window it made: owed again, as before the call */
+	if (ret && owed && !c->def_window_pending &&
+	    !vs_window_remove(c, c->def_window_start))
+		c->def_window_pending = true;
 	/* a failed map cleared what it set */
 	if (ret && c->v2)
 		vs_orphans_reap(c->vmm);

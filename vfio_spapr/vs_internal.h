@@ -112,6 +112,7 @@ struct vs_container {
 	bool enabled;
 	bool dynamic;			/* windows made through table group ops */
 	bool def_window_pending;
+	u64 def_window_start;		/* where vs_window_default() made it */
 	struct mm_struct *mm;		/* mmgrab'd at first use */
 	struct vs_mm *vmm;		/* v2 */
 	struct srm_core *core;

@@ -242,8 +242,10 @@ long vs_window_default(struct vs_container *c)
 		return -ENODEV;
 	ret = vs_window_create(c, IOMMU_PAGE_SHIFT_4K, tg->tce32_size, 1,
 			       &start);
-	if (!ret)
+	if (!ret) {
 		c->def_window_pending = false;
+		c->def_window_start = start;
+	}
 	return ret;
 }
 
