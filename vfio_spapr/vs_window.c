@@ -83,10 +83,15 @@ static void vs_window_release(struct vs_container *c, struct vs_window *w)
  * of the page each TCE pinned (vs_tce.c). A window too large for one is
  * a quiet failure. Return: the array, or NULL (nothing charged).
  */
+static unsigned long vs_view_pages(struct iommu_table *tbl)
+{
+	return DIV_ROUND_UP(tbl->it_size * sizeof(u64), PAGE_SIZE);
+}
+
 static void *vs_view_make(struct vs_container *c, struct iommu_table *tbl,
 			  unsigned long *charged)
 {
-	unsigned long pages = DIV_ROUND_UP(tbl->it_size * sizeof(u64), PAGE_SIZE);
+	unsigned long pages = vs_view_pages(tbl);
 	void *view;
 
 	if (vs_charge(c->mm, pages))
@@ -282,14 +287,13 @@ void vs_fixed_windows_adopt(struct vs_container *c, struct iommu_table_group *tg
  */
 long vs_window_ready(struct vs_container *c, struct vs_window *w)
 {
-	if (c->v2) {
-		if (!c->dynamic && !w->ua_shadow)
-			w->ua_shadow = vs_view_make(c, w->tbl, &w->charged);
-		return c->dynamic || w->ua_shadow ? 0 : -ENOMEM;
-	}
-	if (!w->v1_pfn)
+	if (vs_window_is_ready(c, w))
+		return 0;
+	if (c->v2)
+		w->ua_shadow = vs_view_make(c, w->tbl, &w->charged);
+	else
 		w->v1_pfn = vs_view_make(c, w->tbl, &w->charged);
-	return w->v1_pfn ? 0 : -ENOMEM;
+	return vs_window_is_ready(c, w) ? 0 : -ENOMEM;
 }
 
 /* Whether @w has what vs_window_ready() makes. */
@@ -310,8 +314,7 @@ bool vs_window_is_ready(struct vs_container *c, struct vs_window *w)
  */
 void vs_window_unready(struct vs_container *c, struct vs_window *w)
 {
-	unsigned long pages = DIV_ROUND_UP(w->tbl->it_size * sizeof(u64),
-					   PAGE_SIZE);
+	unsigned long pages = vs_view_pages(w->tbl);
 	void **view = c->v2 ? (void **)&w->ua_shadow : (void **)&w->v1_pfn;
 
 	if (w->live || !*view)
