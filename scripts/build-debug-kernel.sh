@@ -53,6 +53,10 @@ ver=$(awk -v img="linux-image-$srel" '$1 == img { print $2 }' "$stock/versions.t
 LAB_MODULES="kvm-hv vfio-pci vfio_iommu_spapr_tce virtio_blk virtio_pci virtio_net nvme"
 
 # The debug fragment: NAME=VALUE, checked one by one after olddefconfig.
+# LIVEPATCH: Debian's kernels leave it off, other distributions' ppc64le
+# kernels (RHEL, SLES) turn it on, and it changes ftrace's exit path
+# (livepatch_handler), which kvm_tce's hook goes through when it answers
+# an hcall; the stock lanes test the other exit path.
 FRAGMENT="
 KASAN=y KASAN_GENERIC=y KASAN_OUTLINE=y
 PROVE_LOCKING=y PROVE_RCU=y RCU_EXPERT=y PROVE_RCU_LIST=y DEBUG_LOCK_ALLOC=y
@@ -66,6 +70,7 @@ DEBUG_KMEMLEAK_MEM_POOL_SIZE=40000
 FAULT_INJECTION=y FAILSLAB=y FAIL_PAGE_ALLOC=y FAULT_INJECTION_DEBUG_FS=y
 FAULT_INJECTION_STACKTRACE_FILTER=y
 DEBUG_FS=y
+LIVEPATCH=y
 DEBUG_INFO_NONE=y DEBUG_INFO_BTF=n
 MODULE_SIG_ALL=n MODULE_COMPRESS=n
 "

@@ -1327,6 +1327,59 @@ static int t_indirect_list_unmapped_race(uint32_t shift)
 	return agree(t, 511, race_tce(shift, 2, 511));
 }
 
+/*
+ * Many hcalls answered in the kernel from one vCPU thread. kvm_tce
+ * answers by returning from kvm.ko's handler before it runs; on a kernel
+ * with CONFIG_LIVEPATCH_64, ftrace's exit then goes through
+ * livepatch_handler, which pushes 24 bytes on the thread's livepatch
+ * stack (the bottom of its kernel stack) and pops them only when the
+ * code it branches to returns to it. A return straight to kvm-hv never
+ * did: the thread's stack was overwritten after some hundreds of calls.
+ * Every call must give the right answer, none may reach userspace, and
+ * the host must live through all of them.
+ */
+#define MANY_CALLS	20000
+
+static int t_many_answered(uint32_t shift)
+{
+	struct tbl *t = fresh(shift);
+	uint64_t regs[7], done, bad, last, tce = tce_for(shift, 9), i = 11;
+	unsigned long u0 = vm.uexit[0] + vm.uexit[3];
+	int rc;
+
+	if (!t)
+		return FAIL;
+	EXPECT(KERNEL, H_SUCCESS, H_PUT_TCE, t->liobn, ioba_of(t, i), tce, 0);
+	regs[0] = MANY_CALLS;
+	regs[1] = H_GET_TCE;
+	regs[2] = t->liobn;
+	regs[3] = ioba_of(t, i);
+	regs[4] = 0;
+	regs[5] = 0;
+	regs[6] = H_SUCCESS;
+	rc = run_loop(ENTRY(kt_loop), regs, &done, &bad, &last);
+	CHECK(!rc, "the H_GET_TCE loop did not finish");
+	CHECK(done == MANY_CALLS && !bad,
+	      "H_GET_TCE: %llu of %d calls ran, %llu did not return H_SUCCESS (last %s)",
+	      (unsigned long long)done, MANY_CALLS, (unsigned long long)bad,
+	      hname((long)last));
+	regs[1] = H_PUT_TCE;
+	regs[4] = tce_for(shift, 13);
+	rc = run_loop(ENTRY(kt_loop), regs, &done, &bad, &last);
+	CHECK(!rc, "the H_PUT_TCE loop did not finish");
+	CHECK(done == MANY_CALLS && !bad,
+	      "H_PUT_TCE: %llu of %d calls ran, %llu did not return H_SUCCESS (last %s)",
+	      (unsigned long long)done, MANY_CALLS, (unsigned long long)bad,
+	      hname((long)last));
+	CHECK(vm.uexit[0] + vm.uexit[3] == u0,
+	      "%lu of the calls went to userspace, want 0",
+	      vm.uexit[0] + vm.uexit[3] - u0);
+	/* with kvm_tce loaded, every one of them is its answer */
+	cw[opkind(H_GET_TCE)] += MANY_CALLS;
+	cw[opkind(H_PUT_TCE)] += MANY_CALLS;
+	return agree(t, i, tce_for(shift, 13));
+}
+
 static int t_stuff_bad(uint32_t shift)
 {
 	struct tbl *t = fresh(shift);
@@ -2022,6 +2075,8 @@ static const struct tcase cases[] = {
 	{ "stuff_tce_permission_bits_or_ioba_bad_h_parameter_%s", t_stuff_bad, true, false },
 	{ "range_off_the_end_indirect_stuff_h_parameter_nothing_written_%s", t_past_end,
 	  true, false },
+	{ "hcalls_answered_in_kernel_20000_times_on_one_vcpu_thread_%s",
+	  t_many_answered, false, false },
 	{ "null_hcall_h_prod_bad_target_in_kernel", t_null_hcall, false, false },
 	{ "vfio_put_tce_device_dma_reaches_guest_ram", t_vfio_put_dma, false, true },
 	{ "vfio_put_tce_zero_blocks_dma", t_vfio_put_zero_blocks, false, true },
