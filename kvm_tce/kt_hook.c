@@ -4,11 +4,12 @@
  * exported TCE hcall handlers, which kvm-hv calls in virtual mode. The
  * callback runs at the function's ftrace call, before its prologue, with
  * the function's arguments in the saved argument registers (r3 = vcpu,
- * r4... = the hcall's). When ours answers, it returns that answer
- * straight to kvm-hv, as the function would: r3 = the PAPR code, nip =
- * the return address still in the link register, so the function never
- * runs and nothing is unwound. When ours says KT_STOCK, nothing is
- * changed and the function runs as if nobody had looked.
+ * r4... = the hcall's). When ours answers, it returns that answer to
+ * kvm-hv, as the function would: r3 = the PAPR code, nip = kt_answered
+ * (kt_answered.S, which says why not kvm-hv's return address itself),
+ * so the function never runs and nothing is unwound. When ours says
+ * KT_STOCK, nothing is changed and the function runs as if nobody had
+ * looked.
  *
  * The ops asks for the argument registers only, never for all of them
  * (no FTRACE_OPS_FL_SAVE_REGS). On powerpc the all-registers trampoline
@@ -127,7 +128,7 @@ static void kt_hcall(unsigned long opcode, struct pt_regs *regs)
 	if (!handled)
 		return;
 	regs->gpr[3] = ret;
-	regs_set_return_ip(regs, regs->link);
+	regs_set_return_ip(regs, (unsigned long)kt_answered);
 }
 
 /*

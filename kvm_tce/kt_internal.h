@@ -82,4 +82,7 @@ int kt_read_guest_list(struct kvm *kvm, unsigned long ua, u64 *dst,
 int kt_hook_init(void);
 void kt_hook_exit(void);
 
+/* kt_answered.S: where an answered hcall goes, to return to kvm-hv */
+void kt_answered(void);
+
 #endif

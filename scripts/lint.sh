@@ -35,8 +35,8 @@ if [[ ! -x $CP/scripts/checkpatch.pl ]]; then
 fi
 
 cd "$TOP"
-mapfile -t files < <(git ls-files '*.c' '*.h' 'Kbuild' '*/Kbuild' 2>/dev/null ||
-	find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' -o -name Kbuild \) -print)
+mapfile -t files < <(git ls-files '*.c' '*.h' '*.S' 'Kbuild' '*/Kbuild' 2>/dev/null ||
+	find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' -o -name '*.S' -o -name Kbuild \) -print)
 [[ ${#files[@]} -gt 0 ]] || exit 0
 # --no-tree: we are not a kernel tree. FILE_PATH_CHANGES and the
 # MAINTAINERS check only make sense inside one.
