@@ -1815,6 +1815,7 @@ static int t_vfio_zero_tces_at_window_start(uint32_t shift)
 #define UNREG_GPA	(HIGH_GPA + 0x400000)	/* a host page of its own */
 #define UNREG_SLOT	100
 #define UNREG_ROUNDS	100
+#define UNREG_WAIT_MS	120000	/* for the thread to register it again */
 
 struct unreg_race {
 	struct vfio_iommu_spapr_register_memory reg;
@@ -1854,6 +1855,7 @@ static void *unreg_thread(void *arg)
 static int unreg_rounds(const struct unreg_race *u, long *user_puts)
 {
 	uint64_t ioba = V_IOBA(UNREG_SLOT), tces[512];
+	long deadline;
 	struct hres h;
 	int round, i;
 
@@ -1864,19 +1866,23 @@ static int unreg_rounds(const struct unreg_race *u, long *user_puts)
 	for (round = 0; round < UNREG_ROUNDS && !u->err; round++) {
 		/*
 		 * While the thread has the region unregistered, the kernel
-		 * hands the map to us, whose MAP_DMA then fails: again.
+		 * hands the map to us, whose MAP_DMA then fails: again, for
+		 * as long as the thread takes to register it again. That is
+		 * a time, not a number of tries: a failed try is much faster
+		 * than a REGISTER under the tracer, and 10,000 of them once
+		 * ran out (powernv9, two CPUs, 7.x).
 		 */
-		for (i = 0; i < 10000; i++) {
+		deadline = now_ms() + UNREG_WAIT_MS;
+		do {
 			if (hcall(&vm, &h, H_PUT_TCE, VFIO_LIOBN, ioba,
 				  UNREG_GPA | TCE_RW, 0))
 				return FAIL;
 			cw_count(H_PUT_TCE, &h);
 			*user_puts += h.user;
-			if (h.ret == H_SUCCESS)
-				break;
-		}
-		CHECK(h.ret == H_SUCCESS, "round %d: H_PUT_TCE into the region: %s",
-		      round, hname(h.ret));
+		} while (h.ret != H_SUCCESS && !u->err && now_ms() < deadline);
+		CHECK(h.ret == H_SUCCESS,
+		      "round %d: H_PUT_TCE into the region: %s after %d s (thread error %d)",
+		      round, hname(h.ret), UNREG_WAIT_MS / 1000, u->err);
 		if (hcall(&vm, &h, H_PUT_TCE_INDIRECT, VFIO_LIOBN, ioba,
 			  LIST_GPA, 512))
 			return FAIL;
