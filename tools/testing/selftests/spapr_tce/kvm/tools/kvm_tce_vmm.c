@@ -1340,43 +1340,39 @@ static int t_indirect_list_unmapped_race(uint32_t shift)
  */
 #define MANY_CALLS	20000
 
+/* MANY_CALLS of @op on @t's entry @i in the guest's loop, each H_SUCCESS */
+static int many_calls(struct tbl *t, uint64_t op, uint64_t i, uint64_t tce)
+{
+	uint64_t regs[7] = { MANY_CALLS, op, t->liobn, ioba_of(t, i), tce, 0,
+			     H_SUCCESS };
+	uint64_t done, bad, last;
+
+	CHECK(!run_loop(ENTRY(kt_loop), regs, &done, &bad, &last),
+	      "the %s loop did not finish", opname(op));
+	CHECK(done == MANY_CALLS && !bad,
+	      "%s: %llu of %d calls ran, %llu did not return H_SUCCESS (last %s)",
+	      opname(op), (unsigned long long)done, MANY_CALLS,
+	      (unsigned long long)bad, hname((long)last));
+	/* with kvm_tce loaded, every one of them is its answer */
+	cw[opkind(op)] += MANY_CALLS;
+	return PASS;
+}
+
 static int t_many_answered(uint32_t shift)
 {
 	struct tbl *t = fresh(shift);
-	uint64_t regs[7], done, bad, last, tce = tce_for(shift, 9), i = 11;
+	uint64_t tce = tce_for(shift, 9), i = 11;
 	unsigned long u0 = vm.uexit[0] + vm.uexit[3];
-	int rc;
 
 	if (!t)
 		return FAIL;
 	EXPECT(KERNEL, H_SUCCESS, H_PUT_TCE, t->liobn, ioba_of(t, i), tce, 0);
-	regs[0] = MANY_CALLS;
-	regs[1] = H_GET_TCE;
-	regs[2] = t->liobn;
-	regs[3] = ioba_of(t, i);
-	regs[4] = 0;
-	regs[5] = 0;
-	regs[6] = H_SUCCESS;
-	rc = run_loop(ENTRY(kt_loop), regs, &done, &bad, &last);
-	CHECK(!rc, "the H_GET_TCE loop did not finish");
-	CHECK(done == MANY_CALLS && !bad,
-	      "H_GET_TCE: %llu of %d calls ran, %llu did not return H_SUCCESS (last %s)",
-	      (unsigned long long)done, MANY_CALLS, (unsigned long long)bad,
-	      hname((long)last));
-	regs[1] = H_PUT_TCE;
-	regs[4] = tce_for(shift, 13);
-	rc = run_loop(ENTRY(kt_loop), regs, &done, &bad, &last);
-	CHECK(!rc, "the H_PUT_TCE loop did not finish");
-	CHECK(done == MANY_CALLS && !bad,
-	      "H_PUT_TCE: %llu of %d calls ran, %llu did not return H_SUCCESS (last %s)",
-	      (unsigned long long)done, MANY_CALLS, (unsigned long long)bad,
-	      hname((long)last));
+	if (many_calls(t, H_GET_TCE, i, 0) ||
+	    many_calls(t, H_PUT_TCE, i, tce_for(shift, 13)))
+		return FAIL;
 	CHECK(vm.uexit[0] + vm.uexit[3] == u0,
 	      "%lu of the calls went to userspace, want 0",
 	      vm.uexit[0] + vm.uexit[3] - u0);
-	/* with kvm_tce loaded, every one of them is its answer */
-	cw[opkind(H_GET_TCE)] += MANY_CALLS;
-	cw[opkind(H_PUT_TCE)] += MANY_CALLS;
 	return agree(t, i, tce_for(shift, 13));
 }
 
