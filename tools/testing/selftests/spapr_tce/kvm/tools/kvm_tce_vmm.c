@@ -1328,15 +1328,13 @@ static int t_indirect_list_unmapped_race(uint32_t shift)
 }
 
 /*
- * Many hcalls answered in the kernel from one vCPU thread. kvm_tce
- * answers by returning from kvm.ko's handler before it runs; on a kernel
- * with CONFIG_LIVEPATCH_64, ftrace's exit then goes through
- * livepatch_handler, which pushes 24 bytes on the thread's livepatch
- * stack (the bottom of its kernel stack) and pops them only when the
- * code it branches to returns to it. A return straight to kvm-hv never
- * did: the thread's stack was overwritten after some hundreds of calls.
- * Every call must give the right answer, none may reach userspace, and
- * the host must live through all of them.
+ * Many hcalls answered in the kernel from one vCPU thread: each one kvm_tce
+ * answers goes back to kvm-hv through ftrace's exit with a changed nip
+ * (kvm_tce/kt_answered.S says why that differs between kernels). A
+ * return that ftrace's livepatch exit does not expect took the host down
+ * at the first answered calls (6.12-debug, which has livepatch). Every
+ * call must give the right answer, none may reach userspace, and the
+ * host must live through all of them.
  */
 #define MANY_CALLS	20000
 
