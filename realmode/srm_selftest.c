@@ -49,7 +49,7 @@ static void srm_test_every_pfn(struct srm_tap *t, struct srm_core *core)
 	unsigned long pfn, end = srm_end_pfn();
 	unsigned long online = 0, found = 0, same = 0, pt_checked = 0, pt_same = 0;
 	unsigned long offline = 0, offline_hit = 0;
-	bool pt = radix_enabled();
+	bool pt = radix_enabled(), none_beyond;
 
 	preempt_disable();
 	for (pfn = 0; pfn < end; pfn++) {
@@ -102,8 +102,11 @@ static void srm_test_every_pfn(struct srm_tap *t, struct srm_core *core)
 		seq_printf(t->m, "ok %d lookup_phys_equals_kernel_vmalloc_to_pfn_walk # SKIP hash MMU: vmemmap is not in the kernel page tables\n",
 			   ++t->n);
 	srm_tap(t, offline_hit == 0, "offline_sections_are_not_found");
-	srm_tap(t, !srm_pfn_to_page(core, end + PAGES_PER_SECTION) &&
-		!srm_pfn_to_page(core, ~0UL), "pfns_beyond_memory_are_not_found");
+	preempt_disable();
+	none_beyond = !srm_pfn_to_page(core, end + PAGES_PER_SECTION) &&
+		!srm_pfn_to_page(core, ~0UL);
+	preempt_enable();
+	srm_tap(t, none_beyond, "pfns_beyond_memory_are_not_found");
 }
 
 static void srm_test_refcount(struct srm_tap *t, struct srm_core *core)
