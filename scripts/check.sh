@@ -235,6 +235,19 @@ if wanted host/lab/vm-fails-on-kernel-warning; then
 		result FAIL host/lab/vm-fails-on-kernel-warning "got $rc, want 126"
 fi
 
+# A boot whose kernel log wrapped fails too: a report in its lost start
+# went unseen. The kernel's own ring buffer (128K), 400K of messages.
+if wanted host/lab/vm-fails-on-wrapped-kernel-log; then
+	LAB_LOG_BUF= "$TOP/scripts/vm" --no-build --machine pseries --kernel "$first_kernel" \
+		--log "$RES/runner-wrapped.log" -- \
+		sh -c 'i=0; l=xxxxxxxxxx; l=$l$l$l$l$l$l$l$l$l$l; l=$l$l$l$l$l$l$l$l$l$l
+			while [ $i -lt 400 ]; do echo "lab-fill $i $l" >/dev/kmsg; i=$((i + 1)); done' \
+		>/dev/null 2>&1
+	rc=$?
+	[[ $rc == 126 ]] && result PASS host/lab/vm-fails-on-wrapped-kernel-log ||
+		result FAIL host/lab/vm-fails-on-wrapped-kernel-log "got $rc, want 126"
+fi
+
 # The failure digest at the end of the output: a failing case's own
 # lines, and a boot's kernel report, from a lab run's real console log;
 # a passing case's lines stay out.

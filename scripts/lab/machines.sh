@@ -44,7 +44,12 @@ machine_setup() {
 	# fires on a busy host with nothing wrong (seen at 11 s into a boot,
 	# in string(), before any module of ours was loaded, host load 13).
 	# The soft-lockup detector and RCU stall warnings stay on.
+	# The kernel log is read once, at the end of the boot (scripts/lab/init):
+	# Debian's 128K ring buffer kept only the last 5 to 15 minutes of a
+	# cell's boot, and a debug kernel's report from its first test was
+	# gone by then. scripts/vm refuses a log that lost its start.
 	KERNEL_APPEND="console=hvc0 nmi_watchdog=0"
+	[[ -n ${LAB_LOG_BUF-32M} ]] && KERNEL_APPEND+=" log_buf_len=${LAB_LOG_BUF-32M}"
 	lab_disk || return 2
 	local drive=(-drive "file=$LAB_DISK,format=raw,if=none,id=labdisk,readonly=on")
 	case $1 in
