@@ -66,6 +66,16 @@ if [ -z "${LAB_BAD_LOG:-}" ]; then
 fi
 KLOG_BAD=$LAB_BAD_LOG
 
+# klog_mark: where this test's part of the kernel log begins; klog
+# prints the log from there. Never dmesg -c: the lab reads the whole
+# boot's log at power-off, and a report an earlier test left must still
+# be in it (realmode-core's went unseen for weeks, cleared by the next).
+klog_mark() {
+	KLOG_MARK="spapr_tce selftest $(basename "$0") start $$"
+	echo "$KLOG_MARK" >/dev/kmsg
+}
+klog() { dmesg | sed -n "/$KLOG_MARK/,\$p"; }
+
 # lab_guess_machine: the lab machine this system is like. powernv or
 # pseries from the platform line; on pseries, hash when the MMU is hash,
 # p10 on a POWER10, nested when kvm_hv loads (only a nested-HV capable

@@ -95,7 +95,7 @@ fi
 n=$("$FUZZ" --cases)
 tap_plan $((n + 3))
 echo "# $LAB_MACHINE $LAB_KERNEL: seed $SEED, $CALLS calls; kvm_tce: ${KVM_TCE_WHY:-loaded}; VFIO:${VARGS:- none, $vfio_why}"
-dmesg -c >/dev/null
+klog_mark
 # The first VMs of a boot cost memory for good (powernv8, hash: about
 # 67 MiB, stock alone, the same after every later run): a short warm-up
 # first, so the check below sees what the fuzzing run keeps.
@@ -137,7 +137,7 @@ else
 	tap_skip fuzz_kvm_tce_rmmod_after_fuzzing "$KVM_TCE_WHY"
 fi
 
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean "seed $SEED"
 else
 	tap_ok kernel_log_clean

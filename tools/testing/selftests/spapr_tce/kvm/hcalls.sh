@@ -117,7 +117,7 @@ fi
 n=$((n + 2))			# module load/unload under a loop; kernel log
 tap_plan $n
 echo "# kvm_tce: ${ours_why:-loaded and unloaded fine}; VFIO: ${vfio_why:-edu $edu}"
-dmesg -c >/dev/null
+klog_mark
 
 # --- 1. stock, plain tables ----------------------------------------------
 # (kvm_tce was unloaded above: this is the stock path)
@@ -184,7 +184,7 @@ if [ $vfio = 1 ]; then
 		tap_vmm stock_ours_v1_ --case '^vfio_v1_' --vfio-group "$group" \
 			--vfio-dev "$edu" --vfio-path user --vfio-v1
 	else
-		tap_fail "bind_edu_to_vfio_pci" "$(dmesg | grep -m1 vfio)"
+		tap_fail "bind_edu_to_vfio_pci" "$(klog | grep -m1 vfio)"
 		vfio=0
 		for i in $(seq $((2 * $(count_vmm --case '^vfio_' --vfio-group 0 --vfio-dev x) +
 			$(count_vmm --case '^vfio_v1_' --vfio-group 0 --vfio-dev x)))); do
@@ -298,7 +298,7 @@ fi
 [ -r /sys/kernel/debug/spapr_realmode/info ] &&
 	grep last_refs /sys/kernel/debug/spapr_realmode/info | sed 's/^/# spapr_realmode /'
 
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean

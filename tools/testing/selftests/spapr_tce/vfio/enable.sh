@@ -19,10 +19,9 @@
 
 SYS_VS=/sys/class/iommu/vfio_spapr
 HELPER=$SPAPR_TCE_DIR/bin/vfio-container
-MARK="vfio-enable selftest start $$"
 
 echo "TAP version 13"
-echo "$MARK" >/dev/kmsg
+klog_mark
 
 # The edu device (1234:11e8).
 E=$(edu_device) && E=/sys/bus/pci/devices/$E
@@ -39,7 +38,6 @@ tap_check "edu_device_present_alone_in_iommu_group_$G" \
 
 vs() { cat "$SYS_VS/nr_$1" 2>/dev/null || echo none; }
 state() { echo "# enablement: devices $(vs devices) pinned $(vs pinned) blocking_domains $(vs blocking_domains)"; }
-klog() { dmesg | sed -n "/$MARK/,\$p"; }
 
 bind_vfio() {
 	echo vfio-pci >"$E/driver_override"

@@ -20,9 +20,7 @@
 
 . "$(dirname "$0")/lib.sh"
 FUZZ=$(dirname "$0")/bin/vfio_fuzz
-MARK="vfio-fuzz selftest start $$"
-echo "$MARK" >/dev/kmsg
-klog() { dmesg | sed -n "/$MARK/,\$p"; }
+klog_mark
 
 seed=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 ops=${FUZZ_OPS:-1000}

@@ -45,7 +45,7 @@ powernv9)
 esac
 t0=$(date +%s)
 
-dmesg -c >/dev/null
+klog_mark
 # what we load, we unload at the end (the next test may want it out)
 had_srm=0 had_vs=0
 loaded spapr_realmode && had_srm=1
@@ -73,7 +73,7 @@ tap_plan $((n + 2))
 if load_ours && bind_vfio_pci "$ea" && bind_vfio_pci "$eb"; then
 	tap_ok "load_ours_bind_${ea}_and_${eb}"
 else
-	tap_fail "load_ours_bind_${ea}_and_${eb}" "$(dmesg | grep -m2 -i 'vfio\|spapr')"
+	tap_fail "load_ours_bind_${ea}_and_${eb}" "$(klog | grep -m2 -i 'vfio\|spapr')"
 	exit 1
 fi
 # no device reset at each open and close (seconds each on powernv)
@@ -109,7 +109,7 @@ done
 [ $had_vs = 0 ] && rmmod vfio_spapr 2>/dev/null
 [ $had_srm = 0 ] && rmmod spapr_realmode 2>/dev/null
 echo "# $LAB_MACHINE $LAB_KERNEL: vfio-multigroup took $(($(date +%s) - t0)) s"
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean

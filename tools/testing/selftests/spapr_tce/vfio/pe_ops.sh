@@ -33,7 +33,7 @@ esac
 edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
 dev=/sys/bus/pci/devices/$edu
 t0=$(date +%s)
-dmesg -c >/dev/null
+klog_mark
 had_srm=0 had_vs=0
 loaded spapr_realmode && had_srm=1
 loaded vfio_spapr && had_vs=1
@@ -56,7 +56,7 @@ if intree && bind_vfio_pci "$edu"; then
 	:
 else
 	tap_plan 1
-	tap_fail bind_edu_to_vfio_pci "$(dmesg | grep -m2 -i 'vfio\|spapr')"
+	tap_fail bind_edu_to_vfio_pci "$(klog | grep -m2 -i 'vfio\|spapr')"
 	exit 1
 fi
 group=$(basename "$(readlink "$dev/iommu_group")")
@@ -135,7 +135,7 @@ echo >"$dev/driver_override"
 [ $had_vs = 0 ] && rmmod vfio_spapr 2>/dev/null
 [ $had_srm = 0 ] && rmmod spapr_realmode 2>/dev/null
 echo "# $LAB_MACHINE $LAB_KERNEL: vfio-pe_ops took $(($(date +%s) - t0)) s"
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean

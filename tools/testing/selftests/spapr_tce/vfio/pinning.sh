@@ -23,7 +23,7 @@ esac
 
 edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
 dev=/sys/bus/pci/devices/$edu
-dmesg -c >/dev/null
+klog_mark
 modprobe vfio-pci
 # ours serves both container types (spapr_tce.sh explains the dance)
 loaded vfio_iommu_spapr_tce && rmmod vfio_iommu_spapr_tce
@@ -35,7 +35,7 @@ loaded vfio_iommu_spapr_tce && rmmod vfio_iommu_spapr_tce
 	fi
 if ! loaded vfio_spapr || ! bind_vfio_pci "$edu"; then
 	tap_plan 1
-	tap_fail bind_edu_to_vfio_pci_with_our_container "$(dmesg | grep -m1 vfio)"
+	tap_fail bind_edu_to_vfio_pci_with_our_container "$(klog | grep -m1 vfio)"
 	exit 1
 fi
 [ -w "$dev/reset_method" ] && echo "" >"$dev/reset_method" 2>/dev/null
@@ -48,7 +48,7 @@ echo "# $LAB_MACHINE $LAB_KERNEL"
 "$PIN" --group "$group" --dev "$edu" --case "$sel" >/tmp/vfio_pin.tap 2>&1
 tap_include /tmp/vfio_pin.tap
 [ -w "$dev/reset_method" ] && echo default >"$dev/reset_method" 2>/dev/null
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean_no_soft_lockup
 else
 	tap_ok kernel_log_clean_no_soft_lockup

@@ -33,7 +33,7 @@ if [ $# -lt 2 ]; then
 fi
 ea=$1 eb=$2
 t0=$(date +%s)
-dmesg -c >/dev/null
+klog_mark
 had_srm=0 had_vs=0
 loaded spapr_realmode && had_srm=1
 loaded vfio_spapr && had_vs=1
@@ -56,7 +56,7 @@ tap_plan $((ncases + 6))
 if loaded vfio_spapr && bind_vfio_pci "$ea" && bind_vfio_pci "$eb"; then
 	tap_ok "bind_${ea}_and_${eb}_to_vfio_pci_with_our_container"
 else
-	tap_fail bind_edu_devices_to_vfio_pci "$(dmesg | grep -m2 -i 'vfio\|spapr')"
+	tap_fail bind_edu_devices_to_vfio_pci "$(klog | grep -m2 -i 'vfio\|spapr')"
 	exit 1
 fi
 no_reset "$ea"
@@ -90,7 +90,7 @@ done
 [ $had_vs = 0 ] && rmmod vfio_spapr 2>/dev/null
 [ $had_srm = 0 ] && rmmod spapr_realmode 2>/dev/null
 echo "# $LAB_MACHINE $LAB_KERNEL: vfio-remove took $(($(date +%s) - t0)) s"
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean

@@ -33,7 +33,7 @@ skip_all() {
 edu=$(edu_device) || { tap_plan 1; tap_fail find_edu_device "no 1234:11e8 on the PCI bus"; exit 1; }
 dev=/sys/bus/pci/devices/$edu
 
-dmesg -c >/dev/null
+klog_mark
 modprobe vfio-pci || { tap_plan 1; tap_fail modprobe_vfio_pci; exit 1; }
 load_container() {
 	case $CONTAINER in
@@ -68,7 +68,7 @@ else
 fi
 if ! bind_vfio_pci "$edu"; then
 	drv=$(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)
-	why=$(dmesg | grep -m1 "vfio-pci.*$edu\|$edu.*vfio" | sed 's/^\[[^]]*\] //')
+	why=$(klog | grep -m1 "vfio-pci.*$edu\|$edu.*vfio" | sed 's/^\[[^]]*\] //')
 	# Stock 6.1 on POWER cannot bind vfio-pci: vfio_group_find_or_alloc()
 	# wants IOMMU_CAP_CACHE_COHERENCY and arch/powerpc registers no
 	# iommu_ops before v6.4. That is a kernel limit (a fix is coming),
@@ -159,7 +159,7 @@ ours)
 	tap_check container_driver_is_ours_only ours_only
 	;;
 esac
-if dmesg | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean
