@@ -74,7 +74,14 @@ klog_mark() {
 	KLOG_MARK="spapr_tce selftest $(basename "$0") start $$"
 	echo "$KLOG_MARK" >/dev/kmsg
 }
-klog() { dmesg | sed -n "/$KLOG_MARK/,\$p"; }
+# A mark the log no longer holds gives the whole log, never nothing.
+klog() {
+	if dmesg | grep -qF "$KLOG_MARK"; then
+		dmesg | sed -n "/$KLOG_MARK/,\$p"
+	else
+		dmesg
+	fi
+}
 
 # lab_guess_machine: the lab machine this system is like. powernv or
 # pseries from the platform line; on pseries, hash when the MMU is hash,

@@ -11,9 +11,10 @@ D=/sys/kernel/debug/spapr_realmode
 KERNEL_SELFTEST_CASES=22
 tap_plan $((KERNEL_SELFTEST_CASES + 4))
 
+klog_mark
 if ! mod_insmod spapr_realmode; then
 	tap_fail load_spapr_realmode
-	dmesg | tail -5 | sed 's/^/# /'
+	klog | tail -5 | sed 's/^/# /'
 	exit 1
 fi
 tap_ok load_spapr_realmode
@@ -27,7 +28,8 @@ if [ "$(mmu_kind)" = radix ] && [ $((major * 100 + minor)) -ge 606 ]; then
 	want=page_table
 fi
 tap_check "method_is_${want}_on_$(mmu_kind)_mmu" grep -qx "method: $want" $D/info
-tap_check method_named_in_kernel_log sh -c "dmesg | grep -q 'vmemmap index by $want'"
+logged() { klog | grep -q "vmemmap index by $want"; }
+tap_check method_named_in_kernel_log logged
 
 cat $D/selftest >/tmp/realmode-selftest.tap
 tap_include /tmp/realmode-selftest.tap
