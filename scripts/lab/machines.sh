@@ -124,8 +124,9 @@ LAB_BAD_LOG+='|INFO: trying to register non-static key)'
 # end marker was cut short: either may hide a report. Then the lines
 # LAB_BAD_LOG matches, anywhere in the console log.
 lab_log_trouble() {
-	awk '/^LAB-DMESG-BEGIN$/ { on = 1; seen = 1; next }
-	     /^LAB-DMESG-END$/ { on = 0; ended = 1 }
+	# Prefixes: skiboot may end a powernv console line with its own.
+	awk '/^LAB-DMESG-BEGIN/ { on = 1; seen = 1; next }
+	     /^LAB-DMESG-END/ { on = 0; ended = 1 }
 	     on && /^\[ *0\.000000\] / { start = 1 }
 	     END {
 		if (!seen) { print "the kernel log was not dumped"; exit }
