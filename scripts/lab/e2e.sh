@@ -133,5 +133,5 @@ E2E_START=$start E2E_VMRC=$vmrc E2E_WANT=$want_sha E2E_PATTERN=$pattern_sha \
 E2E_HOST_TAIL=$host_tail_sha E2E_TAP=$tap E2E_CONFIG=$config E2E_KERNEL=$kernel \
 E2E_MACHINE=$machine E2E_FIRST_MIB=$first_mib_sha E2E_DEVICES=$devices E2E_WANT2=$want2_sha E2E_HOST2=$host2_sha \
 E2E_LOG=$log E2E_BAD=$LAB_BAD_LOG \
-E2E_LOG_CUTS=$(lab_log_trouble "$log" | grep -c '^the kernel log') \
+E2E_LOG_CUTS=$(lab_log_trouble "$out/$tag.console" | grep -c '^the kernel log') \
 	awk -f "$TOP/scripts/lab/e2e/summary.awk" "$log"
