@@ -27,7 +27,6 @@ ROOT=/deb
 REL=$(uname -r)
 HELPER=$SPAPR_TCE_DIR/bin/vfio-container
 OURS="spapr_realmode vfio_spapr kvm_tce"
-MARK="dkms-package selftest start $$"
 CASES="debian_userland_mounts_with_a_consistent_dpkg_database
 apt_installs_the_kernel_headers_and_spapr_tce_dkms
 dkms_built_our_modules_natively_for_the_running_kernel
@@ -47,7 +46,7 @@ r() { dkms-root run "$@"; }
 elapsed() { echo $(($(date +%s) - $1)); }
 
 tap_plan $(($(echo "$CASES" | wc -l) + 1))
-echo "$MARK" >/dev/kmsg
+klog_mark
 DEB=$(ls /lab/dkms/spapr-tce-dkms_*_all.deb 2>/dev/null | head -1)
 if [ -z "$DEB" ]; then
 	tap_skip starts_from_the_stock_state "no package (check.sh adds it, and the disk)"
@@ -260,7 +259,7 @@ brings_intree() {
 tap_check after_purge_modprobe_vfio_pci_brings_intree brings_intree
 lsmod | grep -E '^(vfio|spapr|kvm)' | sed 's/^/# /'
 
-if dmesg | sed -n "/$MARK/,\$p" | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean

@@ -105,8 +105,7 @@ reject_stock_bugs() {
 # swept.
 load_reject=$(sym_range blocking_notifier_call_chain_robust | tr ' ' :)
 
-MARK="fault-sweep selftest start $$"
-echo "$MARK" >/dev/kmsg
+klog_mark
 tap_plan $((n + 2))
 echo "# $LAB_MACHINE $LAB_KERNEL, group $group"
 [ -n "$load_reject" ] &&
@@ -133,16 +132,9 @@ if loaded spapr_realmode && loaded vfio_spapr; then
 else
 	tap_fail modules_load_again_after_the_sweep "$(lsmod | head -5)"
 fi
-# The whole buffer when the mark has scrolled out of it (the failed
-# allocations' reports are many): never an empty scan that passes.
-klog_since_mark() {
-	if dmesg | grep -qF "$MARK"; then
-		dmesg | sed -n "/$MARK/,\$p"
-	else
-		dmesg
-	fi
-}
-if klog_since_mark | grep -E "$KLOG_BAD"; then
+# klog (lib.sh): the whole buffer when the mark has scrolled out of it
+# (the failed allocations' reports are many).
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean_after_the_sweep
 else
 	tap_ok kernel_log_clean_after_the_sweep

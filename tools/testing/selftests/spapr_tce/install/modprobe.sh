@@ -25,10 +25,9 @@ MODDIR=/lib/modules/$REL
 CONF=/etc/modprobe.d/spapr-tce.conf
 HELPER=$SPAPR_TCE_DIR/bin/vfio-container
 OURS="spapr_realmode vfio_spapr kvm_tce"
-MARK="install-modprobe selftest start $$"
 
 tap_plan 10
-echo "$MARK" >/dev/kmsg
+klog_mark
 if [ ! -x "$KMOD" ] || [ ! -d "$STAGE/updates" ] || [ ! -f "$STAGE/spapr-tce.conf" ]; then
 	why="no kmod tree or no make install stage (check.sh adds them)"
 	for c in kmod_runs depmod_indexes_our_modules_in_updates \
@@ -148,7 +147,7 @@ brings_intree() {
 tap_check after_uninstall_modprobe_vfio_pci_brings_intree brings_intree
 rmmod vfio_iommu_spapr_tce 2>/dev/null
 
-if dmesg | sed -n "/$MARK/,\$p" | grep -E "$KLOG_BAD"; then
+if klog | grep -E "$KLOG_BAD"; then
 	tap_fail kernel_log_clean
 else
 	tap_ok kernel_log_clean
