@@ -62,7 +62,7 @@ static struct kt_scratch **kt_scratch;
 
 struct kt_call {
 	struct kvm *kvm;
-	struct kt_vm *vm;
+	struct kt_counters __percpu *vm;
 	struct kvmppc_spapr_tce_table *stt;
 	struct kt_scratch *s;
 };
@@ -149,7 +149,7 @@ static bool kt_call_start(struct kt_call *x, struct kvm_vcpu *vcpu,
 			  unsigned long liobn)
 {
 	x->kvm = vcpu->kvm;
-	x->vm = kt_vm_get(x->kvm);
+	x->vm = kt_vm_counters(x->kvm);
 	x->s = kt_scratch[smp_processor_id()];
 	x->s->nr_ops = 0;
 	x->stt = kt_find_table(x->kvm, liobn);
@@ -264,6 +264,26 @@ static enum kt_stat kt_prepare_cause(int err)
 }
 
 /*
+ * What guest TCE @tce for entry @entry needs on any table: its
+ * guest-visible page, and for a mapping, a guest address in RAM, whose
+ * VMM address goes to *@ua. Return: 0 or a KT_FB_* cause.
+ */
+static int kt_check_tce(struct kt_call *x, unsigned long entry, u64 tce,
+			unsigned long *ua)
+{
+	struct kvmppc_spapr_tce_table *stt = x->stt;
+	unsigned long gpa = tce & ~(TCE_PCI_READ | TCE_PCI_WRITE);
+
+	if (tce && !kt_view(stt, entry) && !kt_view_make(stt, entry))
+		return KT_FB_NO_VIEW_PAGE;
+	if (iommu_tce_direction(tce) != DMA_NONE &&
+	    (iommu_tce_check_gpa(stt->page_shift, gpa) ||
+	     kt_gpa_to_ua(x->kvm, gpa, ua)))
+		return KT_FB_BAD_GPA;
+	return 0;
+}
+
+/*
  * Stages guest TCE @tce for entry @entry: checks it and prepares the
  * hardware TCEs of every linked table. Return: 0 or a KT_FB_* cause.
  */
@@ -274,16 +294,10 @@ static int kt_stage(struct kt_call *x, unsigned long entry, u64 tce)
 	struct kvmppc_spapr_tce_iommu_table *stit;
 	struct kt_scratch *s = x->s;
 	unsigned long ua = 0;
+	int why = kt_check_tce(x, entry, tce, &ua);
 
-	if (tce && !kt_view(stt, entry) && !kt_view_make(stt, entry))
-		return KT_FB_NO_VIEW_PAGE;
-	if (dir != DMA_NONE) {
-		unsigned long gpa = tce & ~(TCE_PCI_READ | TCE_PCI_WRITE);
-
-		if (iommu_tce_check_gpa(stt->page_shift, gpa) ||
-		    kt_gpa_to_ua(x->kvm, gpa, &ua))
-			return KT_FB_BAD_GPA;
-	}
+	if (why)
+		return why;
 	list_for_each_entry_rcu(stit, &stt->iommu_tables, next) {
 		struct iommu_table *tbl = stit->tbl;
 		unsigned long sub = 1UL << (stt->page_shift - tbl->it_page_shift);
@@ -416,6 +430,28 @@ static long kt_put_tces(struct kt_call *x, unsigned long entry,
 	return ret;
 }
 
+/*
+ * One TCE on a table no hardware table is linked to (kvm->srcu held):
+ * what kt_put_tces() does for it, without the staging area, whose
+ * loops H_PUT_TCE on a KVM table, the common call, would pay for
+ * nothing. The caller reads the list of linked tables once, as
+ * kt_stage() does: a link made meanwhile orders after this call.
+ */
+static long kt_put_view_only(struct kt_call *x, unsigned long entry, u64 tce)
+{
+	unsigned long ua;
+	u64 *view;
+	int why = kt_check_tce(x, entry, tce, &ua);
+
+	if (why)
+		return kt_stock(x, why);
+	view = kt_view(x->stt, entry);
+	if (view)
+		WRITE_ONCE(*view, tce);
+	kt_count(x->vm, KT_HANDLED_PUT, 1);
+	return H_SUCCESS;
+}
+
 /**
  * kt_h_put_tce() - H_PUT_TCE.
  * @vcpu: the calling vCPU
@@ -440,8 +476,11 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 		return kt_parameter(&x, KT_ERR_IOBA);
 
 	idx = srcu_read_lock(&x.kvm->srcu);
-	ret = kt_put_tces(&x, ioba >> x.stt->page_shift, &one, 1,
-			  KT_HANDLED_PUT);
+	if (list_empty(&x.stt->iommu_tables))
+		ret = kt_put_view_only(&x, ioba >> x.stt->page_shift, tce);
+	else
+		ret = kt_put_tces(&x, ioba >> x.stt->page_shift, &one, 1,
+				  KT_HANDLED_PUT);
 	srcu_read_unlock(&x.kvm->srcu, idx);
 	return ret;
 }

@@ -6,7 +6,7 @@
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
 
-#include <linux/atomic.h>
+#include <linux/percpu.h>
 #include <linux/types.h>
 
 struct kvm;
@@ -48,16 +48,39 @@ enum kt_stat {
 
 extern const char *const kt_stat_names[KT_NR_STATS];
 
+/*
+ * One CPU's share of a set of counters. Only the handlers add to them,
+ * with preemption off, so a plain per-CPU add is enough: no atomic, no
+ * cache line bounced between the vCPUs of a VM; a reader sums the CPUs.
+ */
 struct kt_counters {
-	atomic64_t v[KT_NR_STATS];
+	u64 v[KT_NR_STATS];
 };
 
+DECLARE_PER_CPU(struct kt_counters, kt_total);
+
 /* kt_stats.c */
-struct kt_vm *kt_vm_get(struct kvm *kvm);
-void kt_count(struct kt_vm *vm, enum kt_stat s, long n);
+struct kt_counters __percpu *kt_vm_counters(struct kvm *kvm);
+void kt_vm_gone(struct kvm *kvm);
 void kt_vm_gone(struct kvm *kvm);
 int kt_stats_init(struct dentry *dir);
 void kt_stats_exit(void);
+
+/**
+ * kt_count() - add @n to counter @s of a VM and to the total.
+ * @vm: from kt_vm_counters(), or NULL
+ * @s: the counter
+ * @n: how much
+ *
+ * Context: preemption off (a handler's).
+ */
+static inline void kt_count(struct kt_counters __percpu *vm, enum kt_stat s,
+			    long n)
+{
+	__this_cpu_add(kt_total.v[s], n);
+	if (vm)
+		__this_cpu_add(vm->v[s], n);
+}
 
 /* kt_hcall.c: each returns a PAPR code, or KT_STOCK. */
 long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,

@@ -8,7 +8,8 @@
  * its debugfs directory is made later by a work item; they go when KVM
  * destroys the VM (kt_hook.c watches kvm_arch_destroy_vm()). Both work
  * items run on one ordered queue, so a directory is never removed before
- * it is made.
+ * it is made. Each set of counters is per CPU (kt_internal.h says why);
+ * a file shows the sum.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,7 +52,7 @@ struct kt_vm {
 	struct kvm *kvm;
 	pid_t pid;
 	unsigned int seq;
-	struct kt_counters c;
+	struct kt_counters __percpu *c;
 	struct dentry *dir;
 	struct work_struct made, gone;
 	struct rcu_head rcu;
@@ -60,21 +61,39 @@ struct kt_vm {
 static DEFINE_HASHTABLE(kt_vms, 6);
 static DEFINE_SPINLOCK(kt_vms_lock);
 static atomic_t kt_vm_seq;
-static struct kt_counters kt_total;
+DEFINE_PER_CPU(struct kt_counters, kt_total);
 static struct dentry *kt_vms_dir;
 static struct workqueue_struct *kt_wq;
 
-static int kt_stats_show(struct seq_file *m, void *unused)
+/* A counter is one CPU's to write: each CPU's share is read whole. */
+static void kt_stats_print(struct seq_file *m, struct kt_counters __percpu *c)
 {
-	struct kt_counters *c = m->private;
-	int i;
+	int cpu, i;
 
-	for (i = 0; i < KT_NR_STATS; i++)
-		seq_printf(m, "%s %lld\n", kt_stat_names[i],
-			   atomic64_read(&c->v[i]));
+	for (i = 0; i < KT_NR_STATS; i++) {
+		u64 sum = 0;
+
+		for_each_possible_cpu(cpu)
+			sum += READ_ONCE(per_cpu_ptr(c, cpu)->v[i]);
+		seq_printf(m, "%s %llu\n", kt_stat_names[i], sum);
+	}
+}
+
+static int kt_total_stats_show(struct seq_file *m, void *unused)
+{
+	kt_stats_print(m, &kt_total);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(kt_stats);
+DEFINE_SHOW_ATTRIBUTE(kt_total_stats);
+
+static int kt_vm_stats_show(struct seq_file *m, void *unused)
+{
+	struct kt_vm *vm = m->private;
+
+	kt_stats_print(m, vm->c);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kt_vm_stats);
 
 static void kt_vm_made(struct work_struct *work)
 {
@@ -83,7 +102,15 @@ static void kt_vm_made(struct work_struct *work)
 
 	snprintf(name, sizeof(name), "%d-%u", vm->pid, vm->seq);
 	vm->dir = debugfs_create_dir(name, kt_vms_dir);
-	debugfs_create_file("stats", 0444, vm->dir, &vm->c, &kt_stats_fops);
+	debugfs_create_file("stats", 0444, vm->dir, vm, &kt_vm_stats_fops);
+}
+
+static void kt_vm_free_rcu(struct rcu_head *rcu)
+{
+	struct kt_vm *vm = container_of(rcu, struct kt_vm, rcu);
+
+	free_percpu(vm->c);
+	kfree(vm);
 }
 
 static void kt_vm_free(struct work_struct *work)
@@ -92,7 +119,7 @@ static void kt_vm_free(struct work_struct *work)
 
 	/* Waits for readers of the file. */
 	debugfs_remove_recursive(vm->dir);
-	kfree_rcu(vm, rcu);
+	call_rcu(&vm->rcu, kt_vm_free_rcu);
 }
 
 static struct kt_vm *kt_vm_find(struct kvm *kvm)
@@ -106,21 +133,26 @@ static struct kt_vm *kt_vm_find(struct kvm *kvm)
 }
 
 /**
- * kt_vm_get() - the counters of @kvm, made at its first hcall.
+ * kt_vm_counters() - the counters of @kvm, made at its first hcall.
  * @kvm: the VM (rcu_read_lock held)
  *
  * Return: the VM's counters, or NULL without memory (then only the
  * totals count).
  */
-struct kt_vm *kt_vm_get(struct kvm *kvm)
+struct kt_counters __percpu *kt_vm_counters(struct kvm *kvm)
 {
 	struct kt_vm *vm = kt_vm_find(kvm), *other;
 
 	if (vm)
-		return vm;
+		return vm->c;
 	vm = kzalloc(sizeof(*vm), GFP_ATOMIC | __GFP_NOWARN);
 	if (!vm)
 		return NULL;
+	vm->c = alloc_percpu_gfp(struct kt_counters, GFP_ATOMIC | __GFP_NOWARN);
+	if (!vm->c) {
+		kfree(vm);
+		return NULL;
+	}
 	vm->kvm = kvm;
 	vm->pid = kvm->userspace_pid;
 	vm->seq = atomic_inc_return(&kt_vm_seq);
@@ -132,26 +164,12 @@ struct kt_vm *kt_vm_get(struct kvm *kvm)
 		hash_add_rcu(kt_vms, &vm->node, (unsigned long)kvm);
 	spin_unlock(&kt_vms_lock);
 	if (other) {
+		free_percpu(vm->c);
 		kfree(vm);
-		return other;
+		return other->c;
 	}
 	queue_work(kt_wq, &vm->made);
-	return vm;
-}
-
-/**
- * kt_count() - add @n to counter @s of @vm and to the total.
- * @vm: from kt_vm_get(), or NULL
- * @s: the counter
- * @n: how much
- */
-void kt_count(struct kt_vm *vm, enum kt_stat s, long n)
-{
-	if (!n)
-		return;
-	atomic64_add(n, &kt_total.v[s]);
-	if (vm)
-		atomic64_add(n, &vm->c.v[s]);
+	return vm->c;
 }
 
 static void kt_vm_unlink(struct kt_vm *vm)
@@ -186,7 +204,7 @@ int kt_stats_init(struct dentry *dir)
 	kt_wq = alloc_ordered_workqueue("kvm_tce_stats", 0);
 	if (!kt_wq)
 		return -ENOMEM;
-	debugfs_create_file("stats", 0444, dir, &kt_total, &kt_stats_fops);
+	debugfs_create_file("stats", 0444, dir, NULL, &kt_total_stats_fops);
 	kt_vms_dir = debugfs_create_dir("vms", dir);
 	return 0;
 }
