@@ -62,7 +62,7 @@ static struct kt_scratch **kt_scratch;
 
 struct kt_call {
 	struct kvm *kvm;
-	struct kt_counters __percpu *vm;
+	struct kt_vm_counters *vm;
 	struct kvmppc_spapr_tce_table *stt;
 	struct kt_scratch *s;
 };
@@ -149,7 +149,7 @@ static bool kt_call_start(struct kt_call *x, struct kvm_vcpu *vcpu,
 			  unsigned long liobn)
 {
 	x->kvm = vcpu->kvm;
-	x->vm = kt_vm_counters(x->kvm);
+	x->vm = kt_counters_of(x->kvm);
 	x->s = kt_scratch[smp_processor_id()];
 	x->s->nr_ops = 0;
 	x->stt = kt_find_table(x->kvm, liobn);
@@ -265,24 +265,27 @@ static enum kt_stat kt_prepare_cause(int err)
 
 /*
  * What guest TCE @tce for entry @entry needs on any table: its
- * guest-visible page, and for a mapping, a guest address in RAM, whose
- * VMM address goes to *@ua. Return: 0 or a KT_FB_* cause. Inline in
+ * guest-visible page, and for a mapping (@dir, from @tce), a guest
+ * address in RAM, whose VMM address goes to *@ua. Return: 0 or a KT_FB_* cause. Inline in
  * both callers: out of line, the per-TCE loop of H_PUT_TCE_INDIRECT
  * paid 24 instructions a TCE for the call (make bench, 512 TCEs).
  */
 static __always_inline int kt_check_tce(struct kt_call *x,
 					unsigned long entry, u64 tce,
+					enum dma_data_direction dir,
 					unsigned long *ua)
 {
 	struct kvmppc_spapr_tce_table *stt = x->stt;
-	unsigned long gpa = tce & ~(TCE_PCI_READ | TCE_PCI_WRITE);
 
 	if (tce && !kt_view(stt, entry) && !kt_view_make(stt, entry))
 		return KT_FB_NO_VIEW_PAGE;
-	if (iommu_tce_direction(tce) != DMA_NONE &&
-	    (iommu_tce_check_gpa(stt->page_shift, gpa) ||
-	     kt_gpa_to_ua(x->kvm, gpa, ua)))
-		return KT_FB_BAD_GPA;
+	if (dir != DMA_NONE) {
+		unsigned long gpa = tce & ~(TCE_PCI_READ | TCE_PCI_WRITE);
+
+		if (iommu_tce_check_gpa(stt->page_shift, gpa) ||
+		    kt_gpa_to_ua(x->kvm, gpa, ua))
+			return KT_FB_BAD_GPA;
+	}
 	return 0;
 }
 
@@ -297,7 +300,7 @@ static int kt_stage(struct kt_call *x, unsigned long entry, u64 tce)
 	struct kvmppc_spapr_tce_iommu_table *stit;
 	struct kt_scratch *s = x->s;
 	unsigned long ua = 0;
-	int why = kt_check_tce(x, entry, tce, &ua);
+	int why = kt_check_tce(x, entry, tce, dir, &ua);
 
 	if (why)
 		return why;
@@ -444,7 +447,7 @@ static long kt_put_view_only(struct kt_call *x, unsigned long entry, u64 tce)
 {
 	unsigned long ua;
 	u64 *view;
-	int why = kt_check_tce(x, entry, tce, &ua);
+	int why = kt_check_tce(x, entry, tce, iommu_tce_direction(tce), &ua);
 
 	if (why)
 		return kt_stock(x, why);

@@ -6,6 +6,7 @@
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 
@@ -49,37 +50,44 @@ enum kt_stat {
 extern const char *const kt_stat_names[KT_NR_STATS];
 
 /*
- * One CPU's share of a set of counters. Only the handlers add to them,
- * with preemption off, so a plain per-CPU add is enough: no atomic, no
- * cache line bounced between the vCPUs of a VM; a reader sums the CPUs.
+ * The totals: the vCPUs of every VM add to them, so each CPU has its
+ * own share (no cache line bounced between all the host's hcalls), and
+ * a reader sums the shares.
  */
 struct kt_counters {
 	u64 v[KT_NR_STATS];
 };
 
-DECLARE_PER_CPU(struct kt_counters, kt_total);
+/*
+ * A VM's own: only its vCPUs add to them, atomically, in its record,
+ * which is one allocation at its first hcall (a per-CPU one would come
+ * from the small atomic per-CPU pool there).
+ */
+struct kt_vm_counters {
+	atomic64_t v[KT_NR_STATS];
+};
+
+extern struct kt_counters __percpu *kt_total;
 
 /* kt_stats.c */
-struct kt_counters __percpu *kt_vm_counters(struct kvm *kvm);
-void kt_vm_gone(struct kvm *kvm);
+struct kt_vm_counters *kt_counters_of(struct kvm *kvm);
 void kt_vm_gone(struct kvm *kvm);
 int kt_stats_init(struct dentry *dir);
 void kt_stats_exit(void);
 
 /**
  * kt_count() - add @n to counter @s of a VM and to the total.
- * @vm: from kt_vm_counters(), or NULL
+ * @vm: from kt_counters_of(), or NULL
  * @s: the counter
  * @n: how much
  *
  * Context: preemption off (a handler's).
  */
-static inline void kt_count(struct kt_counters __percpu *vm, enum kt_stat s,
-			    long n)
+static inline void kt_count(struct kt_vm_counters *vm, enum kt_stat s, long n)
 {
-	__this_cpu_add(kt_total.v[s], n);
+	__this_cpu_add(kt_total->v[s], n);
 	if (vm)
-		__this_cpu_add(vm->v[s], n);
+		atomic64_add(n, &vm->v[s]);
 }
 
 /* kt_hcall.c: each returns a PAPR code, or KT_STOCK. */

@@ -8,8 +8,8 @@
  * its debugfs directory is made later by a work item; they go when KVM
  * destroys the VM (kt_hook.c watches kvm_arch_destroy_vm()). Both work
  * items run on one ordered queue, so a directory is never removed before
- * it is made. Each set of counters is per CPU (kt_internal.h says why);
- * a file shows the sum.
+ * it is made. The totals are per CPU, a VM's are atomics in its record
+ * (kt_internal.h says why); the totals' file shows the sum.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,7 +52,7 @@ struct kt_vm {
 	struct kvm *kvm;
 	pid_t pid;
 	unsigned int seq;
-	struct kt_counters __percpu *c;
+	struct kt_vm_counters c;
 	struct dentry *dir;
 	struct work_struct made, gone;
 	struct rcu_head rcu;
@@ -61,12 +61,12 @@ struct kt_vm {
 static DEFINE_HASHTABLE(kt_vms, 6);
 static DEFINE_SPINLOCK(kt_vms_lock);
 static atomic_t kt_vm_seq;
-DEFINE_PER_CPU(struct kt_counters, kt_total);
-static struct dentry *kt_vms_dir;
+struct kt_counters __percpu *kt_total;
+static struct dentry *kt_total_file, *kt_vms_dir;
 static struct workqueue_struct *kt_wq;
 
 /* A counter is one CPU's to write: each CPU's share is read whole. */
-static void kt_stats_print(struct seq_file *m, struct kt_counters __percpu *c)
+static int kt_total_stats_show(struct seq_file *m, void *unused)
 {
 	int cpu, i;
 
@@ -74,23 +74,21 @@ static void kt_stats_print(struct seq_file *m, struct kt_counters __percpu *c)
 		u64 sum = 0;
 
 		for_each_possible_cpu(cpu)
-			sum += READ_ONCE(per_cpu_ptr(c, cpu)->v[i]);
+			sum += READ_ONCE(per_cpu_ptr(kt_total, cpu)->v[i]);
 		seq_printf(m, "%s %llu\n", kt_stat_names[i], sum);
 	}
-}
-
-static int kt_total_stats_show(struct seq_file *m, void *unused)
-{
-	kt_stats_print(m, &kt_total);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kt_total_stats);
 
 static int kt_vm_stats_show(struct seq_file *m, void *unused)
 {
-	struct kt_vm *vm = m->private;
+	struct kt_vm_counters *c = m->private;
+	int i;
 
-	kt_stats_print(m, vm->c);
+	for (i = 0; i < KT_NR_STATS; i++)
+		seq_printf(m, "%s %lld\n", kt_stat_names[i],
+			   atomic64_read(&c->v[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kt_vm_stats);
@@ -102,15 +100,7 @@ static void kt_vm_made(struct work_struct *work)
 
 	snprintf(name, sizeof(name), "%d-%u", vm->pid, vm->seq);
 	vm->dir = debugfs_create_dir(name, kt_vms_dir);
-	debugfs_create_file("stats", 0444, vm->dir, vm, &kt_vm_stats_fops);
-}
-
-static void kt_vm_free_rcu(struct rcu_head *rcu)
-{
-	struct kt_vm *vm = container_of(rcu, struct kt_vm, rcu);
-
-	free_percpu(vm->c);
-	kfree(vm);
+	debugfs_create_file("stats", 0444, vm->dir, &vm->c, &kt_vm_stats_fops);
 }
 
 static void kt_vm_free(struct work_struct *work)
@@ -119,7 +109,7 @@ static void kt_vm_free(struct work_struct *work)
 
 	/* Waits for readers of the file. */
 	debugfs_remove_recursive(vm->dir);
-	call_rcu(&vm->rcu, kt_vm_free_rcu);
+	kfree_rcu(vm, rcu);
 }
 
 static struct kt_vm *kt_vm_find(struct kvm *kvm)
@@ -133,26 +123,21 @@ static struct kt_vm *kt_vm_find(struct kvm *kvm)
 }
 
 /**
- * kt_vm_counters() - the counters of @kvm, made at its first hcall.
+ * kt_counters_of() - the counters of @kvm, made at its first hcall.
  * @kvm: the VM (rcu_read_lock held)
  *
  * Return: the VM's counters, or NULL without memory (then only the
  * totals count).
  */
-struct kt_counters __percpu *kt_vm_counters(struct kvm *kvm)
+struct kt_vm_counters *kt_counters_of(struct kvm *kvm)
 {
 	struct kt_vm *vm = kt_vm_find(kvm), *other;
 
 	if (vm)
-		return vm->c;
+		return &vm->c;
 	vm = kzalloc(sizeof(*vm), GFP_ATOMIC | __GFP_NOWARN);
 	if (!vm)
 		return NULL;
-	vm->c = alloc_percpu_gfp(struct kt_counters, GFP_ATOMIC | __GFP_NOWARN);
-	if (!vm->c) {
-		kfree(vm);
-		return NULL;
-	}
 	vm->kvm = kvm;
 	vm->pid = kvm->userspace_pid;
 	vm->seq = atomic_inc_return(&kt_vm_seq);
@@ -164,12 +149,11 @@ struct kt_counters __percpu *kt_vm_counters(struct kvm *kvm)
 		hash_add_rcu(kt_vms, &vm->node, (unsigned long)kvm);
 	spin_unlock(&kt_vms_lock);
 	if (other) {
-		free_percpu(vm->c);
 		kfree(vm);
-		return other->c;
+		return &other->c;
 	}
 	queue_work(kt_wq, &vm->made);
-	return vm->c;
+	return &vm->c;
 }
 
 static void kt_vm_unlink(struct kt_vm *vm)
@@ -201,10 +185,16 @@ void kt_vm_gone(struct kvm *kvm)
  */
 int kt_stats_init(struct dentry *dir)
 {
-	kt_wq = alloc_ordered_workqueue("kvm_tce_stats", 0);
-	if (!kt_wq)
+	kt_total = alloc_percpu(struct kt_counters);
+	if (!kt_total)
 		return -ENOMEM;
-	debugfs_create_file("stats", 0444, dir, NULL, &kt_total_stats_fops);
+	kt_wq = alloc_ordered_workqueue("kvm_tce_stats", 0);
+	if (!kt_wq) {
+		free_percpu(kt_total);
+		return -ENOMEM;
+	}
+	kt_total_file = debugfs_create_file("stats", 0444, dir, NULL,
+					    &kt_total_stats_fops);
 	kt_vms_dir = debugfs_create_dir("vms", dir);
 	return 0;
 }
@@ -224,4 +214,7 @@ void kt_stats_exit(void)
 	spin_unlock(&kt_vms_lock);
 	destroy_workqueue(kt_wq);
 	rcu_barrier();
+	/* Waits for readers of the file. */
+	debugfs_remove(kt_total_file);
+	free_percpu(kt_total);
 }
