@@ -266,9 +266,10 @@ static enum kt_stat kt_prepare_cause(int err)
 /*
  * What guest TCE @tce for entry @entry needs on any table: its
  * guest-visible page, and for a mapping (@dir, from @tce), a guest
- * address in RAM, whose VMM address goes to *@ua. Return: 0 or a KT_FB_* cause. Inline in
- * both callers: out of line, the per-TCE loop of H_PUT_TCE_INDIRECT
- * paid 24 instructions a TCE for the call (make bench, 512 TCEs).
+ * address in RAM, whose VMM address goes to *@ua. Return: 0 or a
+ * KT_FB_* cause. Inline in both callers: out of line, the per-TCE loop
+ * of H_PUT_TCE_INDIRECT paid 24 instructions a TCE for the call (make
+ * bench, 512 TCEs).
  */
 static __always_inline int kt_check_tce(struct kt_call *x,
 					unsigned long entry, u64 tce,

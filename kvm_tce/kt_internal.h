@@ -85,6 +85,9 @@ void kt_stats_exit(void);
  */
 static inline void kt_count(struct kt_vm_counters *vm, enum kt_stat s, long n)
 {
+	/* kt_apply() counts its hardware TCEs, often none: no write then. */
+	if (!n)
+		return;
 	__this_cpu_add(kt_total->v[s], n);
 	if (vm)
 		atomic64_add(n, &vm->v[s]);
