@@ -64,7 +64,7 @@ struct kt_call {
 	struct kvm *kvm;
 	struct kt_vm_counters *vm;
 	struct kvmppc_spapr_tce_table *stt;
-	struct kt_scratch *s;
+	struct kt_scratch *s;		/* kt_take_scratch(), or NULL */
 };
 
 /* Is one of the hardware tables linked to @stt a window of ours? */
@@ -126,11 +126,19 @@ static bool kt_ioba_ok(struct kvmppc_spapr_tce_table *stt, unsigned long ioba,
 	return npages <= stt->size - (idx - stt->offset);
 }
 
-static long kt_parameter(struct kt_call *x, enum kt_stat why)
+static long kt_parameter(struct kt_vm_counters *vm, enum kt_stat why)
 {
-	kt_count(x->vm, KT_H_PARAMETER, 1);
-	kt_count(x->vm, why, 1);
+	kt_count(vm, KT_H_PARAMETER, 1);
+	kt_count(vm, why, 1);
 	return H_PARAMETER;
+}
+
+/* KVM has no table @liobn: an emulated device's, the VMM's to answer. */
+static long kt_no_table(struct kt_vm_counters *vm)
+{
+	kt_count(vm, KT_FALLBACK, 1);
+	kt_count(vm, KT_FB_NO_TABLE, 1);
+	return KT_STOCK;
 }
 
 static struct kvmppc_spapr_tce_table *kt_find_table(struct kvm *kvm,
@@ -144,16 +152,27 @@ static struct kvmppc_spapr_tce_table *kt_find_table(struct kvm *kvm,
 	return NULL;
 }
 
-/* The call's context; false when KVM has no table @liobn. */
-static bool kt_call_start(struct kt_call *x, struct kvm_vcpu *vcpu,
-			  unsigned long liobn)
+/*
+ * The call's context; false when KVM has no table @liobn. Without the
+ * staging area, which H_GET_TCE and a one-TCE H_PUT_TCE on a KVM table
+ * never touch: kt_take_scratch() gives it to the calls that stage.
+ */
+static __always_inline bool kt_call_start(struct kt_call *x,
+					  struct kvm_vcpu *vcpu,
+					  unsigned long liobn)
 {
 	x->kvm = vcpu->kvm;
 	x->vm = kt_counters_of(x->kvm);
-	x->s = kt_scratch[smp_processor_id()];
-	x->s->nr_ops = 0;
+	x->s = NULL;
 	x->stt = kt_find_table(x->kvm, liobn);
 	return x->stt;
+}
+
+/* This CPU's staging area, empty, for @x (preemption is off). */
+static void kt_take_scratch(struct kt_call *x)
+{
+	x->s = kt_scratch[smp_processor_id()];
+	x->s->nr_ops = 0;
 }
 
 /* The guest-visible entry of TCE @entry, or NULL if its page is absent. */
@@ -420,8 +439,8 @@ static long kt_apply(struct kt_call *x, unsigned long entry, const u64 *tces,
 }
 
 /*
- * Checks, then sets, @n guest TCEs from @entry (kvm->srcu held); counts
- * a success as @handled.
+ * Checks, then sets, @n guest TCEs from @entry (kvm->srcu held, @x's
+ * staging area taken); counts a success as @handled.
  */
 static long kt_put_tces(struct kt_call *x, unsigned long entry,
 			const u64 *tces, unsigned long n, enum kt_stat handled)
@@ -478,16 +497,18 @@ long kt_h_put_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	u64 one = tce;
 
 	if (!kt_call_start(&x, vcpu, liobn))
-		return kt_stock(&x, KT_FB_NO_TABLE);
+		return kt_no_table(x.vm);
 	if (!kt_ioba_ok(x.stt, ioba, 1))
-		return kt_parameter(&x, KT_ERR_IOBA);
+		return kt_parameter(x.vm, KT_ERR_IOBA);
 
 	idx = srcu_read_lock(&x.kvm->srcu);
-	if (list_empty(&x.stt->iommu_tables))
+	if (list_empty(&x.stt->iommu_tables)) {
 		ret = kt_put_view_only(&x, ioba >> x.stt->page_shift, tce);
-	else
+	} else {
+		kt_take_scratch(&x);
 		ret = kt_put_tces(&x, ioba >> x.stt->page_shift, &one, 1,
 				  KT_HANDLED_PUT);
+	}
 	srcu_read_unlock(&x.kvm->srcu, idx);
 	return ret;
 }
@@ -559,15 +580,16 @@ long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 	int idx;
 
 	if (!kt_call_start(&x, vcpu, liobn))
-		return kt_stock(&x, KT_FB_NO_TABLE);
+		return kt_no_table(x.vm);
 	/* The stock handler's order of checks, and its answers. */
 	if (npages > KT_LIST_MAX)
-		return kt_parameter(&x, KT_ERR_NPAGES);
+		return kt_parameter(x.vm, KT_ERR_NPAGES);
 	if (tce_list & (SZ_4K - 1))
-		return kt_parameter(&x, KT_ERR_LIST_ALIGN);
+		return kt_parameter(x.vm, KT_ERR_LIST_ALIGN);
 	if (!kt_ioba_ok(x.stt, ioba, npages))
-		return kt_parameter(&x, KT_ERR_IOBA);
+		return kt_parameter(x.vm, KT_ERR_IOBA);
 	entry = ioba >> x.stt->page_shift;
+	kt_take_scratch(&x);
 
 	idx = srcu_read_lock(&x.kvm->srcu);
 	if (kt_gpa_to_ua(x.kvm, tce_list, &ua) ||
@@ -578,7 +600,7 @@ long kt_h_put_tce_indirect(struct kvm_vcpu *vcpu, unsigned long liobn,
 	for (i = 0; i < npages; i++)
 		x.s->tces[i] = be64_to_cpu((__force __be64)x.s->tces[i]);
 	if (kt_list_noperm_bad(&x, x.s->tces, npages)) {
-		ret = kt_parameter(&x, KT_ERR_LIST_GPA);
+		ret = kt_parameter(x.vm, KT_ERR_LIST_GPA);
 		goto out;
 	}
 	ret = kt_put_tces(&x, entry, x.s->tces, npages, KT_HANDLED_INDIRECT);
@@ -610,15 +632,16 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 	struct kt_call x;
 
 	if (!kt_call_start(&x, vcpu, liobn))
-		return kt_stock(&x, KT_FB_NO_TABLE);
+		return kt_no_table(x.vm);
 	stt = x.stt;
 	if (!kt_ioba_ok(stt, ioba, npages))
-		return kt_parameter(&x, KT_ERR_IOBA);
+		return kt_parameter(x.vm, KT_ERR_IOBA);
 	if (tce_value & (TCE_PCI_WRITE | TCE_PCI_READ))
-		return kt_parameter(&x, KT_ERR_PERM);
+		return kt_parameter(x.vm, KT_ERR_PERM);
 	if (npages > KT_STUFF_MAX)
 		return kt_stock(&x, KT_FB_TOO_BIG);
 	entry = ioba >> stt->page_shift;
+	kt_take_scratch(&x);
 
 	/* Everything checked first: then nothing below can fail. */
 	if (tce_value && !kt_views_make(stt, entry, npages))
@@ -671,16 +694,18 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 long kt_h_get_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 		  unsigned long ioba)
 {
-	struct kt_call x;
+	/* No struct kt_call: nothing here needs one on the stack. */
+	struct kt_vm_counters *vm = kt_counters_of(vcpu->kvm);
+	struct kvmppc_spapr_tce_table *stt = kt_find_table(vcpu->kvm, liobn);
 	u64 *view;
 
-	if (!kt_call_start(&x, vcpu, liobn))
-		return kt_stock(&x, KT_FB_NO_TABLE);
-	if (!kt_ioba_ok(x.stt, ioba, 1))
-		return kt_parameter(&x, KT_ERR_IOBA);
-	view = kt_view(x.stt, ioba >> x.stt->page_shift);
+	if (!stt)
+		return kt_no_table(vm);
+	if (!kt_ioba_ok(stt, ioba, 1))
+		return kt_parameter(vm, KT_ERR_IOBA);
+	view = kt_view(stt, ioba >> stt->page_shift);
 	kvmppc_set_gpr(vcpu, 4, view ? READ_ONCE(*view) : 0);
-	kt_count(x.vm, KT_HANDLED_GET, 1);
+	kt_count(vm, KT_HANDLED_GET, 1);
 	return H_SUCCESS;
 }
 

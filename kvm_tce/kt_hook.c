@@ -66,11 +66,15 @@ struct kt_hook {
 
 #define KT_HCALL_HOOK(sym, op) { .fn = sym, .name = #sym, .opcode = op }
 
+/*
+ * The callback looks for its call site in this order: the one-TCE calls,
+ * the most frequent and the cheapest, first.
+ */
 static const struct kt_hook kt_hooks[] = {
 	KT_HCALL_HOOK(kvmppc_h_put_tce, H_PUT_TCE),
+	KT_HCALL_HOOK(kvmppc_h_get_tce, H_GET_TCE),
 	KT_HCALL_HOOK(kvmppc_h_put_tce_indirect, H_PUT_TCE_INDIRECT),
 	KT_HCALL_HOOK(kvmppc_h_stuff_tce, H_STUFF_TCE),
-	KT_HCALL_HOOK(kvmppc_h_get_tce, H_GET_TCE),
 };
 
 static const char kt_destroy_fn[] = "kvm_arch_destroy_vm";
@@ -91,41 +95,57 @@ static struct ftrace_ops kt_ops = {
 
 static bool kt_intercept = true;
 
-/* Ours for @opcode, with the traced function's arguments. */
+/*
+ * Ours for @opcode, with the traced function's arguments. Tested in
+ * kt_hooks[]' order, as an if-chain: a switch lets the compiler pick
+ * the order.
+ */
 static long kt_call(unsigned long opcode, struct pt_regs *regs)
 {
 	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->gpr[3];
 	unsigned long *a = &regs->gpr[4];
 
-	switch (opcode) {
-	case H_PUT_TCE:
+	if (opcode == H_PUT_TCE)
 		return kt_h_put_tce(vcpu, a[0], a[1], a[2]);
-	case H_PUT_TCE_INDIRECT:
-		return kt_h_put_tce_indirect(vcpu, a[0], a[1], a[2], a[3]);
-	case H_STUFF_TCE:
-		return kt_h_stuff_tce(vcpu, a[0], a[1], a[2], a[3]);
-	case H_GET_TCE:
+	if (opcode == H_GET_TCE)
 		return kt_h_get_tce(vcpu, a[0], a[1]);
-	}
+	if (opcode == H_PUT_TCE_INDIRECT)
+		return kt_h_put_tce_indirect(vcpu, a[0], a[1], a[2], a[3]);
+	if (opcode == H_STUFF_TCE)
+		return kt_h_stuff_tce(vcpu, a[0], a[1], a[2], a[3]);
 	return KT_STOCK;
 }
 
-/* Ours answered: return the answer to kvm-hv; KT_STOCK: run the function. */
-static void kt_hcall(unsigned long opcode, struct pt_regs *regs)
+/*
+ * The tracepoint's arguments are read only when it is on: read first,
+ * they would be held in saved registers across the handler, at a cost
+ * to every call. The argument registers are still the call's here:
+ * only r3 takes the answer, afterwards.
+ */
+static noinline void kt_trace_hcall(unsigned long opcode,
+				    const struct pt_regs *regs, long ret)
 {
 	unsigned long npages = 1;
-	bool handled;
-	long ret;
+	bool handled = ret != KT_STOCK;
 
 	if (opcode == H_PUT_TCE_INDIRECT || opcode == H_STUFF_TCE)
 		npages = regs->gpr[7];
+	trace_kvm_tce_hcall(opcode, regs->gpr[4], regs->gpr[5], regs->gpr[6],
+			    npages, handled ? ret : H_TOO_HARD, handled);
+}
+
+/* Ours answered: return the answer to kvm-hv; KT_STOCK: run the function. */
+static __always_inline void kt_hcall(unsigned long opcode,
+				     struct pt_regs *regs)
+{
+	long ret;
+
 	rcu_read_lock();
 	ret = kt_call(opcode, regs);
 	rcu_read_unlock();
-	handled = ret != KT_STOCK;
-	trace_kvm_tce_hcall(opcode, regs->gpr[4], regs->gpr[5], regs->gpr[6],
-			    npages, handled ? ret : H_TOO_HARD, handled);
-	if (!handled)
+	if (trace_kvm_tce_hcall_enabled())
+		kt_trace_hcall(opcode, regs, ret);
+	if (ret == KT_STOCK)
 		return;
 	regs->gpr[3] = ret;
 	regs_set_return_ip(regs, (unsigned long)kt_answered);

@@ -122,19 +122,14 @@ static struct kt_vm *kt_vm_find(struct kvm *kvm)
 	return NULL;
 }
 
-/**
- * kt_counters_of() - the counters of @kvm, made at its first hcall.
- * @kvm: the VM (rcu_read_lock held)
- *
- * Return: the VM's counters, or NULL without memory (then only the
- * totals count).
+/*
+ * A VM's first hcall: its record, made here. Out of line, so that the
+ * lookup every hcall does needs no stack frame of its own.
  */
-struct kt_vm_counters *kt_counters_of(struct kvm *kvm)
+static noinline struct kt_vm_counters *kt_vm_make(struct kvm *kvm)
 {
-	struct kt_vm *vm = kt_vm_find(kvm), *other;
+	struct kt_vm *vm, *other;
 
-	if (vm)
-		return &vm->c;
 	vm = kzalloc(sizeof(*vm), GFP_ATOMIC | __GFP_NOWARN);
 	if (!vm)
 		return NULL;
@@ -154,6 +149,22 @@ struct kt_vm_counters *kt_counters_of(struct kvm *kvm)
 	}
 	queue_work(kt_wq, &vm->made);
 	return &vm->c;
+}
+
+/**
+ * kt_counters_of() - the counters of @kvm, made at its first hcall.
+ * @kvm: the VM (rcu_read_lock held)
+ *
+ * Return: the VM's counters, or NULL without memory (then only the
+ * totals count).
+ */
+struct kt_vm_counters *kt_counters_of(struct kvm *kvm)
+{
+	struct kt_vm *vm = kt_vm_find(kvm);
+
+	if (likely(vm))
+		return &vm->c;
+	return kt_vm_make(kvm);
 }
 
 static void kt_vm_unlink(struct kt_vm *vm)
