@@ -93,6 +93,7 @@ struct vs_group {
 };
 
 /* Counts per pfn (vs_pcount.c). */
+#define VS_PCOUNT_MIN_BITS	6	/* the smallest table: 64 slots, 1 KiB */
 struct vs_pcount_slot;
 struct vs_pcount {
 	struct vs_pcount_slot *slot;

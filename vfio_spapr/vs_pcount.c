@@ -21,9 +21,6 @@
 #include <linux/slab.h>
 #include "vs_internal.h"
 
-/* Smallest table: 64 slots, 1 KiB. */
-#define VS_PCOUNT_MIN_BITS	6
-
 struct vs_pcount_slot {
 	unsigned long key;	/* pfn + 1; 0: empty */
 	unsigned long n;	/* TCEs holding the page */

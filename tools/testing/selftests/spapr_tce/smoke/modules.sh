@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MODS="spapr_realmode vfio_spapr kvm_tce"
-VS_SELFTEST_CASES=5
+VS_SELFTEST_CASES=6
 tap_plan $((14 + VS_SELFTEST_CASES))
 
 version_ok() {
