@@ -172,8 +172,12 @@ bool vs_pcount_sub(struct vs_pcount *t, unsigned long pfn, unsigned long k)
  * @t: the container's counts (its lock held)
  *
  * A map of 64 MiB in 4K pages grows the table to 32768 slots; once an
- * eighth full or less it is halved until a quarter full, and freed when
- * empty. A failed allocation keeps the table as it is. Sleeps.
+ * eighth full or less it is halved until a quarter full. An empty one
+ * goes down to the smallest size and stays, till the container goes
+ * (vs_pcount_free()): freed, it would be allocated and zeroed again by
+ * the next map, and QEMU maps and unmaps one page at a time, a 1 KiB
+ * allocation and free for every pair. A failed allocation keeps the
+ * table as it is. Sleeps.
  */
 void vs_pcount_shrink(struct vs_pcount *t)
 {
@@ -181,10 +185,6 @@ void vs_pcount_shrink(struct vs_pcount *t)
 
 	if (!t->slot)
 		return;
-	if (!t->used) {
-		vs_pcount_free(t);
-		return;
-	}
 	if (t->bits <= VS_PCOUNT_MIN_BITS || 8 * t->used > 1UL << t->bits)
 		return;
 	bits = max_t(unsigned int, VS_PCOUNT_MIN_BITS,
