@@ -38,22 +38,22 @@
 /* Guest-visible entries H_STUFF_TCE writes here; more go to stock. */
 #define KT_STUFF_MAX	65536
 
-struct kt_hw_op {
-	struct vs_window *w;
-	struct vfio_spapr_tce t;
-};
-
 /* A hardware table H_STUFF_TCE clears, and its TCEs per guest TCE. */
 struct kt_stuff_win {
 	struct vs_window *w;
 	unsigned int shift;
 };
 
-/* One call's staging area: hcalls run with preemption off. */
+/*
+ * One call's staging area: hcalls run with preemption off. Hardware TCE
+ * op i is op_t[i] on window op_w[i]: the TCEs of one window lie side by
+ * side, for vfio_spapr_hcall_commit_run().
+ */
 struct kt_scratch {
 	u64 tces[KT_LIST_MAX];
 	unsigned int first_op[KT_LIST_MAX + 1];	/* per guest TCE */
-	struct kt_hw_op ops[KT_HW_MAX];
+	struct vs_window *op_w[KT_HW_MAX];
+	struct vfio_spapr_tce op_t[KT_HW_MAX];
 	unsigned int nr_ops;
 	struct kt_stuff_win wins[KT_HW_MAX];
 };
@@ -265,7 +265,7 @@ static void kt_abort_ops(struct kt_scratch *s, unsigned int from)
 	unsigned int i;
 
 	for (i = from; i < s->nr_ops; i++)
-		vfio_spapr_hcall_abort(&s->ops[i].t);
+		vfio_spapr_hcall_abort(&s->op_t[i]);
 	s->nr_ops = from;
 }
 
@@ -336,14 +336,14 @@ static int kt_stage(struct kt_call *x, unsigned long entry, u64 tce)
 		if (s->nr_ops + sub > KT_HW_MAX)
 			return KT_FB_TOO_BIG;
 		for (i = 0; i < sub; i++) {
-			struct kt_hw_op *op = &s->ops[s->nr_ops];
+			struct vfio_spapr_tce *t = &s->op_t[s->nr_ops];
 			int err;
 
-			op->w = w;
-			op->t.entry = entry * sub + i;
-			op->t.ua = ua + (i << tbl->it_page_shift);
-			op->t.dir = dir;
-			err = vfio_spapr_hcall_prepare(w, &op->t);
+			s->op_w[s->nr_ops] = w;
+			t->entry = entry * sub + i;
+			t->ua = ua + (i << tbl->it_page_shift);
+			t->dir = dir;
+			err = vfio_spapr_hcall_prepare(w, t);
 			if (err)
 				return kt_prepare_cause(err);
 			s->nr_ops++;
@@ -379,47 +379,69 @@ static void kt_clear_ops(struct kt_scratch *s, unsigned int from,
 	unsigned int i;
 
 	for (i = from; i < to; i++) {
-		struct vfio_spapr_tce t = { .entry = s->ops[i].t.entry,
+		struct vfio_spapr_tce t = { .entry = s->op_t[i].entry,
 					    .dir = DMA_NONE };
 
-		vfio_spapr_hcall_commit(s->ops[i].w, &t);
+		vfio_spapr_hcall_commit(s->op_w[i], &t);
 	}
 }
 
+/* The end of the run of ops from @o that go to @o's window. */
+static unsigned int kt_run_end(const struct kt_scratch *s, unsigned int o)
+{
+	unsigned int end;
+
+	for (end = o + 1; end < s->nr_ops; end++)
+		if (s->op_w[end] != s->op_w[o])
+			break;
+	return end;
+}
+
 /*
- * Sets what kt_stage_all() staged: hardware TCEs, then the guest-visible
- * entries. A hardware refusal (not expected: prepare found the table
- * level) stops there; that TCE is cleared in both tables, the later ones
- * are left as they were, and the guest gets H_HARDWARE.
+ * Sets what kt_stage_all() staged: hardware TCEs, a run of one window's
+ * under one hold of its lock, then the guest-visible entries. A hardware
+ * refusal (not expected: prepare found the table level) stops there;
+ * that guest TCE is cleared in both tables, the later ones are left as
+ * they were, and the guest gets H_HARDWARE.
  */
 static long kt_apply(struct kt_call *x, unsigned long entry, const u64 *tces,
 		     unsigned long n)
 {
 	struct kt_scratch *s = x->s;
 	unsigned long i, set = 0, cleared = 0;
+	unsigned int o, k, end, done;
 	long ret = H_SUCCESS;
-	unsigned int o, end;
 	u64 *view;
 
-	for (i = 0; i < n; i++) {
-		for (o = s->first_op[i]; o < s->first_op[i + 1]; o++) {
-			if (vfio_spapr_hcall_commit(s->ops[o].w, &s->ops[o].t))
-				break;
-			if (s->ops[o].t.dir == DMA_NONE)
+	for (o = 0; o < s->nr_ops; o = end) {
+		end = kt_run_end(s, o);
+		done = vfio_spapr_hcall_commit_run(s->op_w[o], &s->op_t[o],
+						   end - o);
+		for (k = o; k < o + done; k++) {
+			if (s->op_t[k].dir == DMA_NONE)
 				cleared++;
 			else
 				set++;
 		}
-		if (o < s->first_op[i + 1]) {
-			kt_abort_ops(s, o + 1);
-			kt_clear_ops(s, s->first_op[i], o);
-			view = kt_view(x->stt, entry + i);
-			if (view)
-				WRITE_ONCE(*view, 0);
-			kt_count(x->vm, KT_H_HARDWARE, 1);
-			ret = H_HARDWARE;
+		if (done < end - o) {
+			end = o + done;
 			break;
 		}
+	}
+	if (o < s->nr_ops) {
+		/* op end was refused: its guest TCE is i */
+		for (i = 0; s->first_op[i + 1] <= end; i++)
+			;
+		kt_abort_ops(s, end + 1);
+		kt_clear_ops(s, s->first_op[i], end);
+		view = kt_view(x->stt, entry + i);
+		if (view)
+			WRITE_ONCE(*view, 0);
+		kt_count(x->vm, KT_H_HARDWARE, 1);
+		ret = H_HARDWARE;
+		n = i;
+	}
+	for (i = 0; i < n; i++) {
 		view = kt_view(x->stt, entry + i);
 		if (view)
 			WRITE_ONCE(*view, tces[i]);
@@ -427,10 +449,10 @@ static long kt_apply(struct kt_call *x, unsigned long entry, const u64 *tces,
 	/* One flush per run of consecutive TCEs of a window. */
 	for (o = 0; o < s->nr_ops; o = end) {
 		for (end = o + 1; end < s->nr_ops; end++)
-			if (s->ops[end].w != s->ops[o].w ||
-			    s->ops[end].t.entry != s->ops[o].t.entry + end - o)
+			if (s->op_w[end] != s->op_w[o] ||
+			    s->op_t[end].entry != s->op_t[o].entry + end - o)
 				break;
-		vfio_spapr_hcall_flush(s->ops[o].w, s->ops[o].t.entry, end - o);
+		vfio_spapr_hcall_flush(s->op_w[o], s->op_t[o].entry, end - o);
 	}
 	s->nr_ops = 0;
 	kt_count(x->vm, KT_HW_TCES_SET, set);
@@ -626,7 +648,7 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 {
 	struct kvmppc_spapr_tce_iommu_table *stit;
 	struct kvmppc_spapr_tce_table *stt;
-	unsigned long entry, i, hw = 0;
+	unsigned long entry, hw = 0;
 	unsigned int n = 0, k;
 	struct kt_stuff_win *sw;
 	struct kt_call x;
@@ -667,12 +689,8 @@ long kt_h_stuff_tce(struct kvm_vcpu *vcpu, unsigned long liobn,
 
 	for (k = 0; k < n; k++) {
 		sw = &x.s->wins[k];
-		for (i = entry << sw->shift; i < (entry + npages) << sw->shift;
-		     i++) {
-			struct vfio_spapr_tce t = { .entry = i, .dir = DMA_NONE };
-
-			vfio_spapr_hcall_commit(sw->w, &t);
-		}
+		vfio_spapr_hcall_clear(sw->w, entry << sw->shift,
+				       npages << sw->shift);
 		/* npages 0 flushes nothing (vfio_spapr_hcall_flush()) */
 		vfio_spapr_hcall_flush(sw->w, entry << sw->shift,
 				       npages << sw->shift);

@@ -219,6 +219,41 @@ void vfio_spapr_hcall_abort(struct vfio_spapr_tce *t)
 }
 EXPORT_SYMBOL_GPL(vfio_spapr_hcall_abort);
 
+/*
+ * Before any count goes: vs_regions_release() reads it after. Set once
+ * per registry, so a hcall does not write the shared line every time.
+ */
+static void vs_hcall_clears(struct vs_container *c)
+{
+	if (!READ_ONCE(c->vmm->hcalls_clear))
+		WRITE_ONCE(c->vmm->hcalls_clear, true);
+}
+
+/* One prepared TCE into the table; the TCE lock held. */
+static long vs_hcall_set_locked(struct vs_container *c, struct vs_window *w,
+				struct vfio_spapr_tce *t)
+{
+	enum dma_data_direction dir = t->dir;
+	unsigned long hpa = dir == DMA_NONE ? 0 : t->hpa;
+	/* Levels are freed only after the window is hidden and RCU waited */
+	__be64 *slot = t->slot ?: vs_ua_slot(w, t->entry, false);
+	long ret;
+
+	ret = iommu_tce_xchg_no_kill(c->mm, w->tbl, t->entry, &hpa, &dir);
+	if (ret)
+		return ret;
+	vs_v2_slot_gone(c, w, slot);
+	if (t->dir != DMA_NONE) {
+		/* Prepare found the slot. */
+		*slot = cpu_to_be64(t->ua);
+		w->live++;
+		atomic64_inc(&vs_stats.tces_set);
+	}
+	/* The region's count now belongs to the TCE. */
+	t->region = NULL;
+	return 0;
+}
+
 /**
  * vfio_spapr_hcall_commit() - set (or clear) a prepared TCE.
  * @w: the window it was prepared for
@@ -233,37 +268,82 @@ EXPORT_SYMBOL_GPL(vfio_spapr_hcall_abort);
 long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
 {
 	struct vs_container *c = w->owner;
-	enum dma_data_direction dir = t->dir;
-	unsigned long hpa = t->hpa;
-	/* Levels are freed only after the window is hidden and RCU waited */
-	__be64 *slot = t->slot ?: vs_ua_slot(w, t->entry, false);
 	long ret;
 
-	if (dir == DMA_NONE)
-		hpa = 0;
-	/* Before any count goes: vs_regions_release() reads it after. */
-	if (!READ_ONCE(c->vmm->hcalls_clear))
-		WRITE_ONCE(c->vmm->hcalls_clear, true);
+	vs_hcall_clears(c);
 	spin_lock(&c->tce_lock);
-	ret = iommu_tce_xchg_no_kill(c->mm, w->tbl, t->entry, &hpa, &dir);
-	if (ret) {
-		spin_unlock(&c->tce_lock);
-		vfio_spapr_hcall_abort(t);
-		return ret;
-	}
-	vs_v2_slot_gone(c, w, slot);
-	if (t->dir != DMA_NONE) {
-		/* Prepare found the slot. */
-		*slot = cpu_to_be64(t->ua);
-		w->live++;
-		atomic64_inc(&vs_stats.tces_set);
-	}
+	ret = vs_hcall_set_locked(c, w, t);
 	spin_unlock(&c->tce_lock);
-	/* The region's count now belongs to the TCE. */
-	t->region = NULL;
-	return 0;
+	if (ret)
+		vfio_spapr_hcall_abort(t);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit);
+
+/**
+ * vfio_spapr_hcall_commit_run() - vfio_spapr_hcall_commit() of @n TCEs.
+ * @w: the window they were prepared for
+ * @t: the prepared TCEs, set in order
+ * @n: how many; at most a hypercall's (512)
+ *
+ * Under one hold of the TCE lock, which a lock per TCE costs H_PUT_TCE_
+ * INDIRECT 26 instructions a TCE (make bench, powernv8). Stops at the
+ * first the platform refuses.
+ *
+ * Return: how many were set: @n, or the index of the refused one, whose
+ * preparation is given back; those after it are left prepared.
+ */
+unsigned int vfio_spapr_hcall_commit_run(struct vs_window *w,
+					 struct vfio_spapr_tce *t,
+					 unsigned int n)
+{
+	struct vs_container *c = w->owner;
+	unsigned int i;
+
+	vs_hcall_clears(c);
+	spin_lock(&c->tce_lock);
+	for (i = 0; i < n; i++)
+		if (vs_hcall_set_locked(c, w, &t[i]))
+			break;
+	spin_unlock(&c->tce_lock);
+	if (i < n)
+		vfio_spapr_hcall_abort(&t[i]);
+	return i;
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit_run);
+
+/**
+ * vfio_spapr_hcall_clear() - clear @n TCEs of @w from @entry.
+ * @w: from vfio_spapr_hcall_window()
+ * @entry: the first TCE index; the range lies in @w's table (KVM links
+ *	a guest table only to a hardware table that covers it)
+ * @n: how many; at most a hypercall's (512)
+ *
+ * As vfio_spapr_hcall_commit() of a clear for each, under one hold of
+ * the TCE lock, with consecutive user-address slots reached without a
+ * walk of the table's levels. A TCE the platform does not clear (a
+ * level never allocated holds none) is left. The caller flushes.
+ */
+void vfio_spapr_hcall_clear(struct vs_window *w, unsigned long entry,
+			    unsigned long n)
+{
+	struct vs_container *c = w->owner;
+	__be64 *slot = NULL;
+	unsigned long i;
+
+	vs_hcall_clears(c);
+	spin_lock(&c->tce_lock);
+	for (i = entry; i < entry + n; i++) {
+		enum dma_data_direction dir = DMA_NONE;
+		unsigned long hpa = 0;
+
+		slot = vs_slot_next(w, i, slot) ?: vs_ua_slot(w, i, false);
+		if (!iommu_tce_xchg_no_kill(c->mm, w->tbl, i, &hpa, &dir))
+			vs_v2_slot_gone(c, w, slot);
+	}
+	spin_unlock(&c->tce_lock);
+}
+EXPORT_SYMBOL_GPL(vfio_spapr_hcall_clear);
 
 /**
  * vfio_spapr_hcall_flush() - make the device see the TCEs just changed.

@@ -243,6 +243,7 @@ void vs_windows_unset_on(struct vs_container *c, struct iommu_table_group *tg);
 
 /* vs_tce.c */
 __be64 *vs_ua_slot(struct vs_window *w, unsigned long entry, bool alloc);
+__be64 *vs_slot_next(struct vs_window *w, unsigned long entry, __be64 *prev);
 void vs_v2_slot_gone(struct vs_container *c, struct vs_window *w,
 		     __be64 *slot);
 long vs_map(struct vs_container *c, struct vs_window *w, u64 iova, u64 ua,

@@ -246,8 +246,7 @@ static bool vs_v1_unuse(struct vs_container *c, struct vs_window *w,
  * table, it_level_size entries to a leaf (pnv_tce()). NULL: ask
  * vs_ua_slot().
  */
-static __be64 *vs_slot_next(struct vs_window *w, unsigned long entry,
-			    __be64 *prev)
+__be64 *vs_slot_next(struct vs_window *w, unsigned long entry, __be64 *prev)
 {
 	struct iommu_table *tbl = w->tbl;
 

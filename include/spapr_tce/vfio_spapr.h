@@ -9,8 +9,9 @@
  * set in two steps, so that a call setting many can check them all
  * before changing any: vfio_spapr_hcall_prepare() takes what the TCE
  * needs (a count on its memory region) and can fail;
- * vfio_spapr_hcall_commit() sets it, or vfio_spapr_hcall_abort() gives
- * back what prepare took.
+ * vfio_spapr_hcall_commit() sets it (vfio_spapr_hcall_commit_run() a run
+ * of them under one lock), or vfio_spapr_hcall_abort() gives back what
+ * prepare took. vfio_spapr_hcall_clear() clears a range (H_STUFF_TCE).
  */
 #ifndef SPAPR_TCE_VFIO_SPAPR_H
 #define SPAPR_TCE_VFIO_SPAPR_H
@@ -38,6 +39,11 @@ bool vfio_spapr_hcall_table_ours(struct iommu_table *tbl);
 int vfio_spapr_hcall_prepare(struct vs_window *w, struct vfio_spapr_tce *t);
 void vfio_spapr_hcall_abort(struct vfio_spapr_tce *t);
 long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t);
+unsigned int vfio_spapr_hcall_commit_run(struct vs_window *w,
+					 struct vfio_spapr_tce *t,
+					 unsigned int n);
+void vfio_spapr_hcall_clear(struct vs_window *w, unsigned long entry,
+			    unsigned long n);
 void vfio_spapr_hcall_flush(struct vs_window *w, unsigned long entry,
 			    unsigned long n);
 
