@@ -46,8 +46,10 @@ struct kt_stuff_win {
 
 /*
  * One call's staging area: hcalls run with preemption off. Hardware TCE
- * op i is op_t[i] on window op_w[i]: the TCEs of one window lie side by
- * side, for vfio_spapr_hcall_commit_run().
+ * op i is op_t[i] on window op_w[i], in the order they are set: guest
+ * TCE by guest TCE, and within one, window by window. Consecutive ops of
+ * one window (all of a call's, with one linked table) are committed as a
+ * run, by vfio_spapr_hcall_commit_run().
  */
 struct kt_scratch {
 	u64 tces[KT_LIST_MAX];
@@ -415,8 +417,12 @@ static long kt_apply(struct kt_call *x, unsigned long entry, const u64 *tces,
 
 	for (o = 0; o < s->nr_ops; o = end) {
 		end = kt_run_end(s, o);
-		done = vfio_spapr_hcall_commit_run(s->op_w[o], &s->op_t[o],
-						   end - o);
+		/* One alone (H_PUT_TCE): the single commit has less around it */
+		if (end - o == 1)
+			done = !vfio_spapr_hcall_commit(s->op_w[o], &s->op_t[o]);
+		else
+			done = vfio_spapr_hcall_commit_run(s->op_w[o],
+							   &s->op_t[o], end - o);
 		for (k = o; k < o + done; k++) {
 			if (s->op_t[k].dir == DMA_NONE)
 				cleared++;

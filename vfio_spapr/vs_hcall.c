@@ -229,9 +229,14 @@ static void vs_hcall_clears(struct vs_container *c)
 		WRITE_ONCE(c->vmm->hcalls_clear, true);
 }
 
-/* One prepared TCE into the table; the TCE lock held. */
-static long vs_hcall_set_locked(struct vs_container *c, struct vs_window *w,
-				struct vfio_spapr_tce *t)
+/*
+ * One prepared TCE into the table; the TCE lock held. Inline in both
+ * callers: out of line, its call and frame cost a one-TCE H_PUT_TCE 17
+ * instructions (make bench, powernv9).
+ */
+static __always_inline long vs_hcall_set_locked(struct vs_container *c,
+						struct vs_window *w,
+						struct vfio_spapr_tce *t)
 {
 	enum dma_data_direction dir = t->dir;
 	unsigned long hpa = dir == DMA_NONE ? 0 : t->hpa;
@@ -280,15 +285,23 @@ long vfio_spapr_hcall_commit(struct vs_window *w, struct vfio_spapr_tce *t)
 }
 EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit);
 
+/*
+ * The TCEs set or cleared under one hold of the TCE lock: the lock is
+ * let go and taken again after each such batch, so a MAP_DMA or another
+ * vCPU waits for at most this many exchanges (on pseries each is two
+ * calls to the hypervisor).
+ */
+#define VS_HCALL_LOCK_BATCH	64
+
 /**
  * vfio_spapr_hcall_commit_run() - vfio_spapr_hcall_commit() of @n TCEs.
  * @w: the window they were prepared for
  * @t: the prepared TCEs, set in order
  * @n: how many; at most a hypercall's (512)
  *
- * Under one hold of the TCE lock, which a lock per TCE costs H_PUT_TCE_
- * INDIRECT 26 instructions a TCE (make bench, powernv8). Stops at the
- * first the platform refuses.
+ * The TCE lock is taken once per VS_HCALL_LOCK_BATCH of them, not for
+ * each: taking it for each cost H_PUT_TCE_INDIRECT 26 instructions a
+ * TCE (make bench, powernv8). Stops at the first the platform refuses.
  *
  * Return: how many were set: @n, or the index of the refused one, whose
  * preparation is given back; those after it are left prepared.
@@ -298,14 +311,19 @@ unsigned int vfio_spapr_hcall_commit_run(struct vs_window *w,
 					 unsigned int n)
 {
 	struct vs_container *c = w->owner;
-	unsigned int i;
+	unsigned int i = 0, end;
 
 	vs_hcall_clears(c);
-	spin_lock(&c->tce_lock);
-	for (i = 0; i < n; i++)
-		if (vs_hcall_set_locked(c, w, &t[i]))
+	while (i < n) {
+		end = min(n, i + VS_HCALL_LOCK_BATCH);
+		spin_lock(&c->tce_lock);
+		for (; i < end; i++)
+			if (vs_hcall_set_locked(c, w, &t[i]))
+				break;
+		spin_unlock(&c->tce_lock);
+		if (i < end)
 			break;
-	spin_unlock(&c->tce_lock);
+	}
 	if (i < n)
 		vfio_spapr_hcall_abort(&t[i]);
 	return i;
@@ -319,29 +337,41 @@ EXPORT_SYMBOL_GPL(vfio_spapr_hcall_commit_run);
  *	a guest table only to a hardware table that covers it)
  * @n: how many; at most a hypercall's (512)
  *
- * As vfio_spapr_hcall_commit() of a clear for each, under one hold of
- * the TCE lock, with consecutive user-address slots reached without a
- * walk of the table's levels. A TCE the platform does not clear (a
- * level never allocated holds none) is left. The caller flushes.
+ * As vfio_spapr_hcall_commit() of a clear for each, the TCE lock taken
+ * once per VS_HCALL_LOCK_BATCH of them, with consecutive user-address
+ * slots reached without a walk of the table's levels (levels are freed
+ * only after the window is hidden and RCU waited, so a slot found under
+ * an earlier hold stays valid). A TCE the platform does not clear (a
+ * level never allocated holds none) is left. A range outside the table
+ * clears nothing (kvm_tce never asks for one). The caller flushes.
  */
 void vfio_spapr_hcall_clear(struct vs_window *w, unsigned long entry,
 			    unsigned long n)
 {
 	struct vs_container *c = w->owner;
+	struct iommu_table *tbl = w->tbl;
+	unsigned long i = entry, end;
 	__be64 *slot = NULL;
-	unsigned long i;
 
+	if (WARN_ON_ONCE(entry < tbl->it_offset ||
+			 entry - tbl->it_offset > tbl->it_size ||
+			 n > tbl->it_size - (entry - tbl->it_offset)))
+		return;
 	vs_hcall_clears(c);
-	spin_lock(&c->tce_lock);
-	for (i = entry; i < entry + n; i++) {
-		enum dma_data_direction dir = DMA_NONE;
-		unsigned long hpa = 0;
+	while (i < entry + n) {
+		end = min(entry + n, i + VS_HCALL_LOCK_BATCH);
+		spin_lock(&c->tce_lock);
+		for (; i < end; i++) {
+			enum dma_data_direction dir = DMA_NONE;
+			unsigned long hpa = 0;
 
-		slot = vs_slot_next(w, i, slot) ?: vs_ua_slot(w, i, false);
-		if (!iommu_tce_xchg_no_kill(c->mm, w->tbl, i, &hpa, &dir))
-			vs_v2_slot_gone(c, w, slot);
+			slot = vs_slot_next(w, i, slot) ?:
+			       vs_ua_slot(w, i, false);
+			if (!iommu_tce_xchg_no_kill(c->mm, tbl, i, &hpa, &dir))
+				vs_v2_slot_gone(c, w, slot);
+		}
+		spin_unlock(&c->tce_lock);
 	}
-	spin_unlock(&c->tce_lock);
 }
 EXPORT_SYMBOL_GPL(vfio_spapr_hcall_clear);
 
