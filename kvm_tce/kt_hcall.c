@@ -105,7 +105,8 @@ static long kt_stock(struct kt_call *x, enum kt_stat why)
 {
 	kt_count(x->vm, KT_FALLBACK, 1);
 	kt_count(x->vm, why, 1);
-	if (x->stt && kt_ours_held(x))
+	/* @x has its table: a call without one takes kt_no_table() */
+	if (kt_ours_held(x))
 		return H_TOO_HARD;
 	return KT_STOCK;
 }
