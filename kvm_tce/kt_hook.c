@@ -43,7 +43,6 @@
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/trace_recursion.h>
 #include <asm/hvcall.h>
 #include <asm/kvm_ppc.h>
 #include <spapr_tce/compat.h>
@@ -154,9 +153,10 @@ static __always_inline void kt_hcall(unsigned long opcode,
 /*
  * @ip is the ftrace call site: within KT_SITE_MAX bytes of the start of
  * one of the hcall handlers, or kvm_arch_destroy_vm()'s, the only other
- * function in the filter. The recursion guard also keeps preemption off,
- * which the handlers' per-CPU staging area and the intercept switch's
- * grace period rely on.
+ * function in the filter. The recursion guard (ours, or on a kernel
+ * without CALL_OPS the list function's: spapr_compat_ftrace_trylock())
+ * also keeps preemption off, which the handlers' per-CPU staging area
+ * and the intercept switch's grace period rely on.
  */
 static void notrace kt_ftrace_call(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
@@ -166,9 +166,11 @@ static void notrace kt_ftrace_call(unsigned long ip, unsigned long parent_ip,
 	unsigned int i;
 	int bit;
 
-	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	bit = spapr_compat_ftrace_trylock(ip, parent_ip);
 	if (bit < 0)
 		return;
+	/* the guard, ours or the list function's, holds preemption off */
+	lockdep_assert_preemption_disabled();
 	for (i = 0; i < ARRAY_SIZE(kt_hooks); i++)
 		if (ip - (unsigned long)kt_hooks[i].fn <= KT_SITE_MAX)
 			break;
@@ -176,7 +178,7 @@ static void notrace kt_ftrace_call(unsigned long ip, unsigned long parent_ip,
 		kt_vm_gone((struct kvm *)regs->gpr[3]);
 	else if (READ_ONCE(kt_intercept))
 		kt_hcall(kt_hooks[i].opcode, regs);
-	ftrace_test_recursion_unlock(bit);
+	spapr_compat_ftrace_unlock(bit);
 }
 
 /*

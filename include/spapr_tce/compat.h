@@ -36,6 +36,33 @@
 #endif
 
 /*
+ * 6.12 -> 7.x (v6.13, powerpc's DYNAMIC_FTRACE_WITH_CALL_OPS): the
+ * recursion guard of an ftrace callback. Without CALL_OPS (Debian's 6.1
+ * and 6.12) ftrace reaches a module's ops, a dynamic one, only through
+ * ftrace_ops_list_func(), and powerpc makes no per-ops trampoline: the
+ * list function holds the same guard, preemption off, around every
+ * callback, so a second one cost each hooked hcall 33 instructions for
+ * nothing. With CALL_OPS (7.x) an ops alone on a function is called from
+ * the function's own site, unguarded. A kernel option, not a version:
+ * it is what decides.
+ */
+#include <linux/trace_recursion.h>
+
+static __always_inline int
+spapr_compat_ftrace_trylock(unsigned long ip, unsigned long pip)
+{
+	if (!IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_CALL_OPS))
+		return 0;
+	return ftrace_test_recursion_trylock(ip, pip);
+}
+
+static __always_inline void spapr_compat_ftrace_unlock(int bit)
+{
+	if (IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_CALL_OPS))
+		ftrace_test_recursion_unlock(bit);
+}
+
+/*
  * 6.12 -> 7.x (v6.18): struct page's flags word became memdesc_flags_t, a
  * struct holding the word as .f (commit 53fbef56e07d "mm: introduce
  * memdesc_flags_t"). Probed by Kbuild from include/linux/mm_types.h.
