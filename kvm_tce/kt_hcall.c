@@ -402,9 +402,11 @@ static unsigned int kt_run_end(const struct kt_scratch *s, unsigned int o)
 
 /*
  * kt_apply() of one guest TCE staged as one hardware TCE: H_PUT_TCE on a
- * table linked to one window, the common VFIO call, which kt_apply()'s
- * search for runs and refused guest TCE cost 30 instructions (make
- * bench, powernv9).
+ * table linked to one window, the common VFIO call, for which
+ * kt_apply()'s loops (runs to commit, a refused guest TCE to find,
+ * per-op counts, runs to flush) cost about 90 instructions (make bench,
+ * powernv9, 6.1: 3,281 a call before, 3,159 after, the hook's 30 less
+ * of 3e9a475 included).
  */
 static long kt_apply_one(struct kt_call *x, unsigned long entry, u64 tce)
 {
