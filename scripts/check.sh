@@ -24,6 +24,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 . "$TOP/scripts/lab/machines.sh"
+. "$TOP/scripts/lib/cache.sh"
 # 6.12-debug is the debug-kernel lane (Documentation/debug-kernel.rst):
 # `make check-debug` runs it alone; it does not fit make check's time.
 KERNELS=${KERNELS:-6.1 6.12}
@@ -233,6 +234,35 @@ if wanted host/lab/vm-fails-on-kernel-warning; then
 	rc=$?
 	[[ $rc == 126 ]] && result PASS host/lab/vm-fails-on-kernel-warning ||
 		result FAIL host/lab/vm-fails-on-kernel-warning "got $rc, want 126"
+fi
+
+# The cached busybox every clone's lab copies is replaced whole: a reader
+# copying it while a fetch installs it again, 30 times, never gets a
+# part of it (in a cache of the check's own, not the host's).
+if wanted host/lab/cached-busybox-replaced-whole; then
+	bc=$(mktemp -d "$BUILD/busybox-check.XXXXXX")
+	deb=$(compgen -G "$CACHE/debs/busybox-static_*.deb" | head -1)
+	mkdir -p "$bc/ref" && dpkg -x "$deb" "$bc/ref"
+	(
+		CACHE=$bc/cache
+		for i in $(seq 30); do cache_busybox "$deb" || exit 1; done
+		touch "$bc/done"
+	) &
+	writer=$!
+	reads=0 bad=0
+	while kill -0 "$writer" 2>/dev/null; do
+		cp "$bc/cache/busybox/bin/busybox" "$bc/copy" 2>/dev/null || continue
+		reads=$((reads + 1))
+		cmp -s "$bc/copy" "$bc/ref/bin/busybox" || bad=$((bad + 1))
+	done
+	wait "$writer"
+	if [[ -e $bc/done && $reads -gt 0 && $bad == 0 ]]; then
+		result PASS host/lab/cached-busybox-replaced-whole
+	else
+		result FAIL host/lab/cached-busybox-replaced-whole \
+			"$bad of $reads copies differ from the package's busybox, or an install failed"
+	fi
+	rm -rf "$bc"
 fi
 
 # A boot whose kernel log wrapped fails too: a report in its lost start

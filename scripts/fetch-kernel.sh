@@ -128,8 +128,7 @@ done
 # Debian 13's packages install into /usr/lib (merged /usr): give the tree
 # the /lib view the rest of the lab (and depmod -b) expects.
 [[ -e $OUT/root/lib || ! -d $OUT/root/usr/lib/modules ]] || ln -s usr/lib "$OUT/root/lib"
-mkdir -p "$CACHE/busybox"
-dpkg -x "$(compgen -G "$CACHE/debs/busybox-static_*.deb" | head -1)" "$CACHE/busybox"
+cache_busybox "$(compgen -G "$CACHE/debs/busybox-static_*.deb" | head -1)"
 
 release=${img#linux-image-}
 # The packages ship no modules.dep: depmod makes it at install time.

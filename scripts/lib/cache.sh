@@ -19,3 +19,11 @@ cache_lock() {
 	exec {CACHE_LOCK_FD}>"$CACHE/.lock"
 	flock "$CACHE_LOCK_FD"
 }
+
+# cache_busybox DEB: busybox-static's binary from DEB into
+# $CACHE/busybox/bin/busybox, where every clone's lab takes it from
+# (scripts/lab/mkinitramfs.sh, which reads without the lock).
+cache_busybox() {
+	mkdir -p "$CACHE/busybox"
+	dpkg -x "$1" "$CACHE/busybox"
+}
