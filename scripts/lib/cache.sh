@@ -22,8 +22,17 @@ cache_lock() {
 
 # cache_busybox DEB: busybox-static's binary from DEB into
 # $CACHE/busybox/bin/busybox, where every clone's lab takes it from
-# (scripts/lab/mkinitramfs.sh, which reads without the lock).
+# (scripts/lab/mkinitramfs.sh, which reads without the lock). Unpacked
+# beside it and renamed over it, so that a reader gets the old file or
+# the new one, whole: unpacked in place, a clone's fresh fetch rewrote it
+# while another clone's lab copied it, whose guests' init then died of
+# SIGBUS in the truncated binary (2026-12-05).
 cache_busybox() {
-	mkdir -p "$CACHE/busybox"
-	dpkg -x "$1" "$CACHE/busybox"
+	local tmp rc=0
+
+	mkdir -p "$CACHE/busybox/bin"
+	tmp=$(mktemp -d "$CACHE/busybox.XXXXXX")
+	dpkg -x "$1" "$tmp" && mv -f "$tmp/bin/busybox" "$CACHE/busybox/bin/busybox" || rc=$?
+	rm -rf "$tmp"
+	return "$rc"
 }
